@@ -1,0 +1,103 @@
+//! CloudWatch Logs steps: each function's log group, created before the function so it is tagged
+//! and retained as the file says (Lambda would otherwise create it untagged on first invoke).
+
+use super::Ctx;
+use crate::aws::{CallExt, code, is_not_found};
+use crate::diff::Action;
+use crate::model::{LogGroup, Resource};
+use crate::plan::Step;
+use anyhow::{Result, bail};
+
+pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
+    match (&step.desired, &step.live, step.action) {
+        (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, g).await,
+        (Some(Resource::LogGroup(g)), _, _) => update(ctx, step, g).await,
+        (_, Some(Resource::LogGroup(g)), Action::Delete) => delete(ctx, &g.name).await,
+        _ => bail!("internal error: no Logs action for {}", step.name),
+    }
+}
+
+fn arn(ctx: &Ctx, name: &str) -> String {
+    format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        ctx.env.partition, ctx.env.region, ctx.env.account, name
+    )
+}
+
+async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
+    let logs = &ctx.aws.logs;
+    match logs
+        .create_log_group()
+        .log_group_name(&g.name)
+        .set_tags(Some(g.tags.clone().into_iter().collect()))
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        // Lambda created it in the meantime (first invocation): adopt it.
+        Err(e) if code(&e) == Some("ResourceAlreadyExistsException") => tag(ctx, g).await?,
+        Err(e) => return Err(e).ctx(format!("logs:CreateLogGroup {}", g.name)),
+    }
+    if g.retention_days.is_some() {
+        retention(ctx, g).await?;
+    }
+    Ok(())
+}
+
+async fn update(ctx: &Ctx, step: &Step, g: &LogGroup) -> Result<()> {
+    if step.changed("retention_days") {
+        retention(ctx, g).await?;
+    }
+    if step.changed_prefix("tags.") {
+        tag(ctx, g).await?;
+    }
+    Ok(())
+}
+
+async fn tag(ctx: &Ctx, g: &LogGroup) -> Result<()> {
+    ctx.aws
+        .logs
+        .tag_resource()
+        .resource_arn(arn(ctx, &g.name))
+        .set_tags(Some(g.tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .ctx(format!("logs:TagResource {}", g.name))?;
+    Ok(())
+}
+
+async fn retention(ctx: &Ctx, g: &LogGroup) -> Result<()> {
+    let logs = &ctx.aws.logs;
+    match g.retention_days {
+        Some(days) => {
+            logs.put_retention_policy()
+                .log_group_name(&g.name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .ctx(format!("logs:PutRetentionPolicy {}", g.name))?;
+        }
+        None => {
+            logs.delete_retention_policy()
+                .log_group_name(&g.name)
+                .send()
+                .await
+                .ctx(format!("logs:DeleteRetentionPolicy {}", g.name))?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
+    match ctx
+        .aws
+        .logs
+        .delete_log_group()
+        .log_group_name(name)
+        .send()
+        .await
+    {
+        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("logs:DeleteLogGroup {name}")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,224 @@
+//! Walks a plan's dependency graph: a step starts once everything it depends on succeeded, at most
+//! `parallelism` at a time; dependents of a failed step are skipped, not attempted; Ctrl-C stops
+//! scheduling new steps and lets the ones in flight finish.
+
+mod apigw;
+mod iam;
+mod lambda;
+mod logs;
+
+use crate::aws::Aws;
+use crate::config::StackConfig;
+use crate::desired::Env;
+use crate::plan::{Plan, Step};
+use anyhow::Result;
+use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What apply reports as it goes; the renderer turns these into progress bars or lines.
+pub enum Event<'a> {
+    Started(&'a Step),
+    Done(&'a Step, Duration),
+    Failed(&'a Step, &'a anyhow::Error),
+    Skipped(&'a Step),
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<usize>,
+    pub failed: Vec<(usize, String)>,
+    pub skipped: Vec<usize>,
+    pub interrupted: bool,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
+    }
+}
+
+/// Live identifiers learnt while applying: ids of what was just created, and function revisions.
+pub struct Ctx {
+    pub aws: Aws,
+    pub config: StackConfig,
+    pub env: Env,
+    api_id: Mutex<Option<String>>,
+    resource_ids: Mutex<BTreeMap<String, String>>,
+    revisions: Mutex<BTreeMap<String, String>>,
+}
+
+impl Ctx {
+    pub fn new(aws: Aws, config: StackConfig, plan: &Plan) -> Ctx {
+        let mut resource_ids = plan.ids.resource_ids.clone();
+        if let Some(root) = &plan.ids.root_resource_id {
+            resource_ids.insert("/".into(), root.clone());
+        }
+        let env = Env {
+            account: plan.account.clone(),
+            region: plan.region.clone(),
+            partition: aws.partition().to_string(),
+            api_id: plan.ids.api_id.clone(),
+            code: BTreeMap::new(),
+            usable_cloudwatch_role: None,
+        };
+        Ctx {
+            aws,
+            config,
+            env,
+            api_id: Mutex::new(plan.ids.api_id.clone()),
+            resource_ids: Mutex::new(resource_ids),
+            revisions: Mutex::new(plan.ids.revisions.clone()),
+        }
+    }
+
+    pub fn api_id(&self) -> Result<String> {
+        self.api_id
+            .lock()
+            .expect("ctx")
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("internal error: the REST API id is not known yet"))
+    }
+
+    fn set_api_id(&self, id: &str) {
+        *self.api_id.lock().expect("ctx") = Some(id.to_string());
+    }
+
+    fn resource_id(&self, path: &str) -> Result<String> {
+        self.resource_ids
+            .lock()
+            .expect("ctx")
+            .get(path)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("internal error: no API Gateway resource id for {path}"))
+    }
+
+    fn set_resource_id(&self, path: &str, id: &str) {
+        self.resource_ids
+            .lock()
+            .expect("ctx")
+            .insert(path.to_string(), id.to_string());
+    }
+
+    /// Takes the revision to send with the next write to `function`: the one read at plan time
+    /// for the first write, then whatever the previous write returned.
+    fn revision(&self, function: &str) -> Option<String> {
+        self.revisions.lock().expect("ctx").get(function).cloned()
+    }
+
+    fn set_revision(&self, function: &str, revision: Option<&str>) {
+        let mut r = self.revisions.lock().expect("ctx");
+        match revision {
+            Some(rev) => r.insert(function.to_string(), rev.to_string()),
+            None => r.remove(function),
+        };
+    }
+}
+
+/// Runs every step of `plan`, calling `report` for each event.
+pub async fn run(
+    plan: &Plan,
+    ctx: Arc<Ctx>,
+    parallelism: usize,
+    mut report: impl FnMut(Event<'_>),
+) -> Outcome {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Waiting,
+        Running,
+        Done,
+        Failed,
+        Skipped,
+    }
+    let n = plan.steps.len();
+    let mut state = vec![State::Waiting; n];
+    let mut outcome = Outcome::default();
+    let mut running = FuturesUnordered::new();
+    loop {
+        // Start what is ready; skip what can never run. Repeat until nothing changes, since a
+        // skip can doom further steps.
+        let mut changed = true;
+        while changed && !interrupted.load(Ordering::SeqCst) {
+            changed = false;
+            for step in &plan.steps {
+                let i = step.id;
+                if state[i] != State::Waiting {
+                    continue;
+                }
+                let deps = step.depends_on.iter().map(|&d| state[d]);
+                if deps
+                    .clone()
+                    .any(|s| matches!(s, State::Failed | State::Skipped))
+                {
+                    state[i] = State::Skipped;
+                    outcome.skipped.push(i);
+                    report(Event::Skipped(step));
+                    changed = true;
+                } else if deps.into_iter().all(|s| s == State::Done)
+                    && running.len() < parallelism.max(1)
+                {
+                    state[i] = State::Running;
+                    report(Event::Started(step));
+                    let ctx = ctx.clone();
+                    running.push(async move {
+                        let start = Instant::now();
+                        let result = execute(&ctx, step).await;
+                        (i, result, start.elapsed())
+                    });
+                    changed = true;
+                }
+            }
+        }
+        let Some((i, result, took)) = running.next().await else {
+            break;
+        };
+        let step = &plan.steps[i];
+        match result {
+            Ok(()) => {
+                state[i] = State::Done;
+                outcome.done.push(i);
+                report(Event::Done(step, took));
+            }
+            Err(e) => {
+                state[i] = State::Failed;
+                report(Event::Failed(step, &e));
+                outcome.failed.push((i, format!("{e:#}")));
+            }
+        }
+    }
+    watcher.abort();
+    if interrupted.load(Ordering::SeqCst) {
+        outcome.interrupted = true;
+        outcome
+            .skipped
+            .extend((0..n).filter(|&i| state[i] == State::Waiting));
+    }
+    outcome
+}
+
+async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
+    use crate::model::Kind;
+    match step.kind {
+        Kind::Role | Kind::AccountRole => iam::apply(ctx, step).await,
+        Kind::LogGroup => logs::apply(ctx, step).await,
+        Kind::Function | Kind::Permission => lambda::apply(ctx, step).await,
+        Kind::RestApi
+        | Kind::ApiResource
+        | Kind::Method
+        | Kind::GatewayResponse
+        | Kind::AccountSettings
+        | Kind::Stage => apigw::apply(ctx, step).await,
+    }
+}

@@ -1,0 +1,143 @@
+//! A record of every AWS call made: service, operation, attempts and duration. `-v` prints each one;
+//! `STACKCTL_CALL_LOG=FILE` writes them as JSON lines (the call-budget tests read it).
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use serde::Serialize;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    /// HTTP requests sent for this call, retries included.
+    pub attempts: u32,
+    pub millis: u128,
+    pub ok: bool,
+}
+
+impl Call {
+    /// Reads never change anything; everything else is a write.
+    pub fn is_write(&self) -> bool {
+        !["Get", "List", "Describe", "Filter", "StartLiveTail"]
+            .iter()
+            .any(|p| self.operation.starts_with(p))
+    }
+}
+
+#[derive(Debug)]
+pub struct CallLog {
+    verbose: bool,
+    calls: Mutex<Vec<Call>>,
+    file: Option<Mutex<std::fs::File>>,
+}
+
+impl CallLog {
+    pub fn new(verbose: bool) -> Self {
+        let file = std::env::var_os("STACKCTL_CALL_LOG").and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+                .map(Mutex::new)
+        });
+        CallLog {
+            verbose,
+            calls: Mutex::new(Vec::new()),
+            file,
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<Call> {
+        self.calls.lock().expect("call log").clone()
+    }
+
+    fn record(&self, call: Call) {
+        if self.verbose {
+            crate::render::verbose_call(&call);
+        }
+        if let Some(file) = &self.file
+            && let Ok(line) = serde_json::to_string(&call)
+        {
+            let _ = writeln!(file.lock().expect("call log file"), "{line}");
+        }
+        self.calls.lock().expect("call log").push(call);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Started {
+    at: Instant,
+    attempts: u32,
+}
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Recorder(pub Arc<CallLog>);
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "stackctl-call-recorder"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started {
+            at: Instant::now(),
+            attempts: 0,
+        });
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(started) = cfg.load::<Started>().cloned() {
+            cfg.interceptor_state().store_put(Started {
+                attempts: started.attempts + 1,
+                ..started
+            });
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_string(), m.name().to_string()))
+            .unwrap_or_default();
+        let started = cfg.load::<Started>();
+        self.0.record(Call {
+            service,
+            operation,
+            attempts: started.map_or(0, |s| s.attempts),
+            millis: started.map_or(0, |s| s.at.elapsed().as_millis()),
+            ok: matches!(context.output_or_error(), Some(Ok(_))),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! stack.toml: the file format, parsing with spans, and validation into a [`StackConfig`].
+//!
+//! Everything here is offline: a file that fails here never reaches an AWS call.
+
+mod diag;
+mod raw;
+mod validate;
+
+pub use diag::{ConfigError, Diagnostic};
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// A validated stack file.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// The file it was read from, and its text (for pointing at a source span later).
+    pub path: PathBuf,
+    pub text: String,
+    pub name: String,
+    pub region: Option<String>,
+    pub functions: BTreeMap<String, FunctionConfig>,
+    pub api: Option<ApiConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// The logical name: the key of `[functions.<key>]`.
+    pub key: String,
+    pub runtime: String,
+    pub handler: String,
+    /// The source directory, resolved against the stack file's directory.
+    pub source: PathBuf,
+    pub source_span: Range<usize>,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub description: String,
+    pub environment: BTreeMap<String, String>,
+    /// Environment keys whose values are masked in plan output.
+    pub secrets: Vec<String>,
+    pub log_retention_days: Option<i32>,
+    /// An existing role to use instead of the one the stack creates.
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    Off,
+    Error,
+    Info,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "OFF",
+            LogLevel::Error => "ERROR",
+            LogLevel::Info => "INFO",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub name: String,
+    pub stage: String,
+    pub logging: LogLevel,
+    pub data_trace: bool,
+    pub metrics: bool,
+    pub cors: Option<CorsConfig>,
+    pub routes: Vec<RouteConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsConfig {
+    pub allow_origin: String,
+    pub allow_headers: Vec<String>,
+    /// None: the path's routed methods plus OPTIONS.
+    pub allow_methods: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    pub path: String,
+    pub methods: Vec<String>,
+    pub function: String,
+}
+
+/// The headers the console's "Enable CORS" allows.
+pub const DEFAULT_CORS_HEADERS: [&str; 5] = [
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+];
+
+impl StackConfig {
+    /// Reads and validates a stack file.
+    pub fn load(path: &Path) -> anyhow::Result<StackConfig> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}\n  = hint: run `stackctl init` to create one, or pass -f PATH",
+                path.display()
+            )
+        })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                return Err(ConfigError::new(
+                    path,
+                    &lossy,
+                    vec![
+                        Diagnostic::new("the file is not valid UTF-8", at..at + 1)
+                            .hint("save stack.toml as UTF-8"),
+                    ],
+                )
+                .into());
+            }
+        };
+        Ok(Self::parse(path, &text)?)
+    }
+
+    /// Parses and validates stack-file text; `path` locates the file and its source directories.
+    pub fn parse(path: &Path, text: &str) -> Result<StackConfig, ConfigError> {
+        let raw = raw::parse(text).map_err(|d| ConfigError::new(path, text, vec![d]))?;
+        validate::validate(path, text, raw).map_err(|ds| ConfigError::new(path, text, ds))
+    }
+
+    /// The physical name of a function: `<stack>-<key>`.
+    pub fn function_name(&self, key: &str) -> String {
+        format!("{}-{}", self.name, key)
+    }
+}

@@ -1,0 +1,102 @@
+//! The file as serde reads it: every value keeps its span so validation can point at it.
+
+use super::{Diagnostic, LogLevel};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub stack: Spanned<RawStack>,
+    #[serde(default)]
+    pub functions: BTreeMap<String, Spanned<RawFunction>>,
+    pub api: Option<Spanned<RawApi>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStack {
+    pub name: Spanned<String>,
+    pub region: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFunction {
+    pub runtime: Spanned<String>,
+    pub handler: Spanned<String>,
+    pub source: Spanned<String>,
+    pub memory_mb: Option<Spanned<i64>>,
+    pub timeout_s: Option<Spanned<i64>>,
+    pub description: Option<Spanned<String>>,
+    #[serde(default)]
+    pub environment: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub secrets: Vec<Spanned<String>>,
+    pub log_retention_days: Option<Spanned<i64>>,
+    pub role: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub name: Option<Spanned<String>>,
+    pub stage: Option<Spanned<String>>,
+    pub logging: Option<Spanned<LogLevel>>,
+    pub data_trace: Option<bool>,
+    pub metrics: Option<bool>,
+    pub cors: Option<Spanned<RawCors>>,
+    #[serde(default)]
+    pub routes: Vec<Spanned<RawRoute>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCors {
+    pub allow_origin: Option<Spanned<String>>,
+    pub allow_headers: Option<Vec<Spanned<String>>>,
+    pub allow_methods: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub path: Spanned<String>,
+    pub methods: Spanned<Vec<Spanned<String>>>,
+    pub function: Spanned<String>,
+}
+
+/// Parses TOML into the raw shape; syntax, type and unknown-key errors come back located.
+pub fn parse(text: &str) -> Result<RawFile, Diagnostic> {
+    if text.trim().is_empty() {
+        return Err(Diagnostic::new("the stack file is empty", 0..0)
+            .hint("start from `stackctl init`, or add a [stack] table with a name"));
+    }
+    toml::from_str::<RawFile>(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_string();
+        let hint = hint_for(&message);
+        let d = Diagnostic::new(message, span);
+        match hint {
+            Some(h) => d.hint(h),
+            None => d,
+        }
+    })
+}
+
+fn hint_for(message: &str) -> Option<&'static str> {
+    if message.starts_with("unknown field") {
+        Some("remove the key or fix its spelling; the README's file reference lists every key")
+    } else if message.starts_with("missing field `stack`") {
+        Some("every stack file starts with [stack] and name = \"...\"")
+    } else if message.starts_with("missing field") {
+        Some("add the missing key to this table")
+    } else if message.starts_with("unknown variant") {
+        Some("use one of the values listed")
+    } else if message.starts_with("invalid type") {
+        Some("check the value's type (quoted string, number, true/false, [list])")
+    } else {
+        None
+    }
+}

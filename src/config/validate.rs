@@ -1,0 +1,538 @@
+//! Checks a parsed file against the rules stackctl and AWS impose, collecting every problem at once.
+
+use super::raw::{RawApi, RawFile, RawFunction};
+use super::{
+    ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, LogLevel, RouteConfig,
+    StackConfig,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use toml::Spanned;
+
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+];
+/// CloudWatch Logs accepts only these retention periods.
+const RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+/// Lambda sets these itself and refuses them in a function's environment.
+const RESERVED_ENV: [&str; 17] = [
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+];
+
+pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Vec<Diagnostic>> {
+    let mut v = Validator {
+        diagnostics: Vec::new(),
+        text: text.to_string(),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+
+    let stack = raw.stack.get_ref();
+    let name = stack.name.get_ref().clone();
+    v.check(
+        is_stack_name(&name),
+        &stack.name,
+        format!("invalid stack name {name:?}"),
+        "use 1 to 32 lowercase letters, digits or '-', starting with a letter",
+    );
+    let region = stack.region.as_ref().map(|r| {
+        let ok = !r.get_ref().is_empty()
+            && r.get_ref()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        v.check(
+            ok,
+            r,
+            format!("invalid region {:?}", r.get_ref()),
+            "a region looks like \"us-east-1\"",
+        );
+        r.get_ref().clone()
+    });
+
+    let mut functions = BTreeMap::new();
+    for (key, f) in &raw.functions {
+        if let Some(fc) = v.function(&name, key, f, dir) {
+            functions.insert(key.clone(), fc);
+        }
+    }
+
+    let api = raw.api.as_ref().map(|api| v.api(&name, api, &functions));
+
+    if v.diagnostics.is_empty() {
+        Ok(StackConfig {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            name,
+            region,
+            functions,
+            api,
+        })
+    } else {
+        Err(v.diagnostics)
+    }
+}
+
+struct Validator {
+    diagnostics: Vec<Diagnostic>,
+    text: String,
+}
+
+impl Validator {
+    fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: String, hint: &str) -> bool {
+        if !ok {
+            self.diagnostics
+                .push(Diagnostic::new(message, at.span()).hint(hint));
+        }
+        ok
+    }
+
+    fn function(
+        &mut self,
+        stack: &str,
+        key: &str,
+        f: &Spanned<RawFunction>,
+        dir: &Path,
+    ) -> Option<FunctionConfig> {
+        let before = self.diagnostics.len();
+        let table = f.get_ref();
+        let physical = format!("{stack}-{key}-exec");
+        self.check(
+            is_function_key(key) && physical.len() <= 64,
+            f,
+            format!("invalid function name {key:?}"),
+            "use lowercase letters, digits, '-' or '_', starting with a letter; \
+             `<stack>-<name>-exec` must fit in 64 characters",
+        );
+        self.check(
+            !table.runtime.get_ref().trim().is_empty(),
+            &table.runtime,
+            "runtime is empty".into(),
+            "e.g. \"nodejs20.x\" or \"python3.12\"",
+        );
+        self.check(
+            table.handler.get_ref().contains('.')
+                || table.runtime.get_ref().starts_with("provided"),
+            &table.handler,
+            format!("invalid handler {:?}", table.handler.get_ref()),
+            "a handler is <file>.<function>, e.g. \"index.handler\"",
+        );
+        let memory_mb = table.memory_mb.as_ref().map_or(128, |m| *m.get_ref());
+        if let Some(m) = &table.memory_mb {
+            self.check(
+                (128..=10240).contains(m.get_ref()),
+                m,
+                format!("memory_mb = {} is out of range", m.get_ref()),
+                "Lambda accepts 128 to 10240 MB",
+            );
+        }
+        let timeout_s = table.timeout_s.as_ref().map_or(3, |t| *t.get_ref());
+        if let Some(t) = &table.timeout_s {
+            self.check(
+                (1..=900).contains(t.get_ref()),
+                t,
+                format!("timeout_s = {} is out of range", t.get_ref()),
+                "Lambda accepts 1 to 900 seconds",
+            );
+        }
+        if let Some(r) = &table.log_retention_days {
+            self.check(
+                RETENTION_DAYS.contains(r.get_ref()),
+                r,
+                format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
+                "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+            );
+        }
+        if let Some(role) = &table.role {
+            self.check(
+                is_role_arn(role.get_ref()),
+                role,
+                format!("invalid role ARN {:?}", role.get_ref()),
+                "use a full ARN like \"arn:aws:iam::123456789012:role/name\", or omit role to let the stack create one",
+            );
+        }
+        if let Some(d) = &table.description {
+            self.check(
+                d.get_ref().chars().count() <= 256,
+                d,
+                "description is longer than 256 characters".into(),
+                "shorten it",
+            );
+        }
+        let mut environment = BTreeMap::new();
+        for (k, val) in &table.environment {
+            let name = k.get_ref();
+            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            self.check(
+                ok,
+                k,
+                format!("invalid environment variable name {name:?}"),
+                "names are letters, digits and '_', starting with a letter",
+            );
+            self.check(
+                !RESERVED_ENV.contains(&name.as_str()),
+                k,
+                format!("{name} is reserved by Lambda"),
+                "Lambda sets this variable itself; choose another name",
+            );
+            environment.insert(name.clone(), val.get_ref().clone());
+        }
+        let mut secrets = Vec::new();
+        for s in &table.secrets {
+            self.check(
+                environment.contains_key(s.get_ref()),
+                s,
+                format!("secret {:?} is not a key of environment", s.get_ref()),
+                "list the names of environment variables whose values must be masked",
+            );
+            secrets.push(s.get_ref().clone());
+        }
+        let source = dir.join(table.source.get_ref());
+        if !source.is_dir() {
+            self.check(
+                false,
+                &table.source,
+                format!(
+                    "source directory {:?} does not exist",
+                    table.source.get_ref()
+                ),
+                "source is a directory relative to stack.toml holding the function's code",
+            );
+        } else {
+            let empty = std::fs::read_dir(&source).map_or(true, |mut d| d.next().is_none());
+            self.check(
+                !empty,
+                &table.source,
+                format!("source directory {:?} is empty", table.source.get_ref()),
+                "put the handler's file in it, e.g. index.js or index.py",
+            );
+        }
+        if self.diagnostics.len() > before {
+            return None;
+        }
+        Some(FunctionConfig {
+            key: key.to_string(),
+            runtime: table.runtime.get_ref().clone(),
+            handler: table.handler.get_ref().clone(),
+            source,
+            source_span: table.source.span(),
+            memory_mb: memory_mb as i32,
+            timeout_s: timeout_s as i32,
+            description: table
+                .description
+                .as_ref()
+                .map(|d| d.get_ref().clone())
+                .unwrap_or_default(),
+            environment,
+            secrets,
+            log_retention_days: table
+                .log_retention_days
+                .as_ref()
+                .map(|r| *r.get_ref() as i32),
+            role: table.role.as_ref().map(|r| r.get_ref().clone()),
+        })
+    }
+
+    fn api(
+        &mut self,
+        stack: &str,
+        api: &Spanned<RawApi>,
+        functions: &BTreeMap<String, FunctionConfig>,
+    ) -> ApiConfig {
+        let a = api.get_ref();
+        let name = a
+            .name
+            .as_ref()
+            .map_or_else(|| format!("{stack}-api"), |n| n.get_ref().clone());
+        if let Some(n) = &a.name {
+            self.check(
+                !n.get_ref().trim().is_empty() && n.get_ref().len() <= 1024,
+                n,
+                "invalid API name".into(),
+                "use a non-empty name of at most 1024 characters",
+            );
+        }
+        let stage = a
+            .stage
+            .as_ref()
+            .map_or_else(|| "prod".to_string(), |s| s.get_ref().clone());
+        if let Some(s) = &a.stage {
+            let ok = !s.get_ref().is_empty()
+                && s.get_ref().len() <= 128
+                && s.get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            self.check(
+                ok,
+                s,
+                format!("invalid stage name {:?}", s.get_ref()),
+                "use letters, digits, '-' or '_' (at most 128)",
+            );
+        }
+        let cors = a.cors.as_ref().map(|c| {
+            let c = c.get_ref();
+            let allow_origin = c
+                .allow_origin
+                .as_ref()
+                .map_or_else(|| "*".to_string(), |o| o.get_ref().clone());
+            if let Some(o) = &c.allow_origin {
+                self.check(
+                    !o.get_ref().trim().is_empty() && !o.get_ref().contains('\''),
+                    o,
+                    format!("invalid allow_origin {:?}", o.get_ref()),
+                    "use \"*\" or one origin such as \"https://example.com\"",
+                );
+            }
+            let allow_headers = c.allow_headers.as_ref().map_or_else(
+                || DEFAULT_CORS_HEADERS.iter().map(|h| h.to_string()).collect(),
+                |hs| {
+                    hs.iter()
+                        .map(|h| {
+                            self.check(
+                                is_token(h.get_ref()),
+                                h,
+                                format!("invalid header name {:?}", h.get_ref()),
+                                "a header name is letters, digits and '-'",
+                            );
+                            h.get_ref().clone()
+                        })
+                        .collect()
+                },
+            );
+            let allow_methods = c.allow_methods.as_ref().map(|ms| {
+                ms.iter()
+                    .map(|m| {
+                        self.check(
+                            METHODS.contains(&m.get_ref().as_str()) && m.get_ref() != "ANY",
+                            m,
+                            format!("unknown method {:?}", m.get_ref()),
+                            "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+                        );
+                        m.get_ref().clone()
+                    })
+                    .collect()
+            });
+            CorsConfig {
+                allow_origin,
+                allow_headers,
+                allow_methods,
+            }
+        });
+
+        let mut routes = Vec::new();
+        let mut seen: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+        for r in &a.routes {
+            let route = r.get_ref();
+            let path = route.path.get_ref();
+            if let Err(why) = check_path(path) {
+                self.check(
+                    false,
+                    &route.path,
+                    format!("invalid path {path:?}: {why}"),
+                    PATH_HINT,
+                );
+            }
+            self.check(
+                functions.contains_key(route.function.get_ref()),
+                &route.function,
+                format!(
+                    "route names function {:?}, which is not defined",
+                    route.function.get_ref()
+                ),
+                &format!(
+                    "define [functions.{}] or use one of: {}",
+                    route.function.get_ref(),
+                    functions.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            self.check(
+                !route.methods.get_ref().is_empty(),
+                &route.methods,
+                "methods is empty".into(),
+                "list at least one method, e.g. [\"POST\"]",
+            );
+            let mut methods = Vec::new();
+            for m in route.methods.get_ref() {
+                let verb = m.get_ref().to_ascii_uppercase();
+                if !self.check(
+                    METHODS.contains(&verb.as_str()),
+                    m,
+                    format!("unknown method {:?}", m.get_ref()),
+                    "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY",
+                ) {
+                    continue;
+                }
+                if cors.is_some() {
+                    self.check(
+                        verb != "OPTIONS",
+                        m,
+                        "OPTIONS is routed while [api.cors] is set".into(),
+                        "[api.cors] answers OPTIONS on every path itself; remove OPTIONS or the [api.cors] table",
+                    );
+                }
+                let at = super::diag::line_col(&self.text, m.span().start);
+                if let Some((line, col)) = seen.get(&(path.clone(), verb.clone())) {
+                    self.diagnostics.push(
+                        Diagnostic::new(format!("duplicate route {verb} {path}"), m.span()).hint(
+                            format!("{verb} {path} is already routed at line {line}, column {col}; each (path, method) may appear once"),
+                        ),
+                    );
+                } else {
+                    seen.insert((path.clone(), verb.clone()), at);
+                }
+                methods.push(verb);
+            }
+            routes.push(RouteConfig {
+                path: path.clone(),
+                methods,
+                function: route.function.get_ref().clone(),
+            });
+        }
+        self.check_siblings(a);
+        ApiConfig {
+            name,
+            stage,
+            logging: a.logging.as_ref().map_or(LogLevel::Off, |l| *l.get_ref()),
+            data_trace: a.data_trace.unwrap_or(false),
+            metrics: a.metrics.unwrap_or(false),
+            cors,
+            routes,
+        }
+    }
+
+    /// API Gateway refuses two different variables (`{id}`, `{name}`) under one parent.
+    fn check_siblings(&mut self, a: &RawApi) {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        for r in &a.routes {
+            let path = r.get_ref().path.get_ref();
+            if check_path(path).is_err() {
+                continue;
+            }
+            let mut parent = String::new();
+            for seg in path.split('/').filter(|s| !s.is_empty()) {
+                if seg.starts_with('{') {
+                    match vars.get(&parent) {
+                        Some(other) if other != seg => {
+                            self.diagnostics.push(
+                                Diagnostic::new(
+                                    format!("path {path:?} puts {seg} beside {other} under {:?}", if parent.is_empty() { "/" } else { &parent }),
+                                    r.get_ref().path.span(),
+                                )
+                                .hint("API Gateway allows one variable name per level; use the same name in every route"),
+                            );
+                            break;
+                        }
+                        _ => {
+                            vars.insert(parent.clone(), seg.to_string());
+                        }
+                    }
+                }
+                parent.push('/');
+                parent.push_str(seg);
+            }
+        }
+    }
+}
+
+const PATH_HINT: &str =
+    "a path starts with '/', e.g. \"/hello\" or \"/items/{id}\"; no empty segments or trailing '/'";
+
+/// Checks a route path: `/`, or `/seg/seg` where a segment is a literal, `{var}`, or a final `{var+}`.
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("it must start with '/'".into());
+    }
+    if path == "/" {
+        return Ok(());
+    }
+    if path.ends_with('/') {
+        return Err("it must not end with '/'".into());
+    }
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    let mut names = BTreeSet::new();
+    for (i, seg) in segments.iter().enumerate() {
+        if seg.is_empty() {
+            return Err("it has an empty segment ('//')".into());
+        }
+        if let Some(inner) = seg.strip_prefix('{') {
+            let Some(inner) = inner.strip_suffix('}') else {
+                return Err(format!("segment {seg:?} opens '{{' without closing it"));
+            };
+            let (name, greedy) = match inner.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("{seg:?} is not a valid path variable"));
+            }
+            if greedy && i + 1 != segments.len() {
+                return Err(format!(
+                    "the greedy variable {seg:?} must be the last segment"
+                ));
+            }
+            if !names.insert(name) {
+                return Err(format!("variable {{{name}}} appears twice"));
+            }
+        } else if !seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~:@!$&'()*,;=".contains(c))
+            || seg.contains('+')
+        {
+            return Err(format!(
+                "segment {seg:?} has characters API Gateway refuses"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_stack_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_function_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}

@@ -1,0 +1,282 @@
+//! From a validated stack file to the resources it describes, with AWS's naming and defaults filled in.
+//! Pure: the few live facts it needs (account, region, API id, code hashes) come in as [`Env`].
+
+use crate::config::{ApiConfig, LogLevel, StackConfig};
+use crate::model::*;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the desired state depends on that is not in the file.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub account: String,
+    pub region: String,
+    pub partition: String,
+    /// The id of the stack's REST API, when it exists.
+    pub api_id: Option<String>,
+    /// `CodeSha256` of each function's package, by logical name.
+    pub code: BTreeMap<String, String>,
+    /// The account's cloudwatchRoleArn when it names a usable role (adopted as it is).
+    pub usable_cloudwatch_role: Option<String>,
+}
+
+pub fn stack_tags(stack: &str) -> Tags {
+    Tags::from([(STACK_TAG.to_string(), stack.to_string())])
+}
+
+pub fn role_name(stack: &str, key: &str) -> String {
+    format!("{stack}-{key}-exec")
+}
+
+pub fn log_group_name(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
+
+pub fn trust_policy(service: &str) -> String {
+    canonical_json(
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+        .to_string(),
+    )
+}
+
+/// Least privilege: write to the function's own log group, nothing else.
+pub fn execution_policy(env: &Env, function: &str) -> String {
+    let arn = format!(
+        "arn:{}:logs:{}:{}:log-group:{}:*",
+        env.partition,
+        env.region,
+        env.account,
+        log_group_name(function)
+    );
+    canonical_json(
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": arn
+            }]
+        })
+        .to_string(),
+    )
+}
+
+pub fn role_arn(env: &Env, name: &str) -> String {
+    format!("arn:{}:iam::{}:role/{}", env.partition, env.account, name)
+}
+
+pub fn function_arn(env: &Env, name: &str) -> String {
+    format!(
+        "arn:{}:lambda:{}:{}:function:{}",
+        env.partition, env.region, env.account, name
+    )
+}
+
+pub fn integration_uri(env: &Env, function: &str) -> String {
+    format!(
+        "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+        env.partition,
+        env.region,
+        function_arn(env, function)
+    )
+}
+
+/// `arn:aws:execute-api:{region}:{account}:{apiId}/*/{METHOD}/{path}`, with path variables as `*`.
+pub fn source_arn(env: &Env, api_id: &str, verb: &str, path: &str) -> String {
+    let verb = if verb == "ANY" { "*" } else { verb };
+    let path: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| if s.starts_with('{') { "*" } else { s })
+        .collect();
+    format!(
+        "arn:{}:execute-api:{}:{}:{}/*/{}/{}",
+        env.partition,
+        env.region,
+        env.account,
+        api_id,
+        verb,
+        path.join("/")
+    )
+}
+
+/// Every resource the file describes.
+pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
+    let tags = stack_tags(&config.name);
+    let mut out = Vec::new();
+    for (key, f) in &config.functions {
+        let name = config.function_name(key);
+        let role = match &f.role {
+            Some(arn) => arn.clone(),
+            None => {
+                let role = role_name(&config.name, key);
+                out.push(Resource::Role(Role {
+                    name: role.clone(),
+                    trust_service: "lambda.amazonaws.com".into(),
+                    policy: execution_policy(env, &name),
+                    tags: tags.clone(),
+                }));
+                role_arn(env, &role)
+            }
+        };
+        out.push(Resource::LogGroup(LogGroup {
+            name: log_group_name(&name),
+            retention_days: f.log_retention_days,
+            tags: tags.clone(),
+        }));
+        out.push(Resource::Function(Function {
+            name,
+            runtime: f.runtime.clone(),
+            handler: f.handler.clone(),
+            memory_mb: f.memory_mb,
+            timeout_s: f.timeout_s,
+            description: f.description.clone(),
+            environment: f.environment.clone(),
+            role_arn: role,
+            code_sha256: env.code.get(key).cloned().unwrap_or_default(),
+            tags: tags.clone(),
+        }));
+    }
+    if let Some(api) = &config.api {
+        out.extend(api_resources(config, api, env, &tags));
+    }
+    out
+}
+
+fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) -> Vec<Resource> {
+    let mut out = vec![Resource::RestApi(RestApi {
+        name: api.name.clone(),
+        endpoint_type: "REGIONAL".into(),
+        tags: tags.clone(),
+    })];
+
+    let mut paths = BTreeSet::new();
+    let mut verbs_by_path: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for route in &api.routes {
+        let mut prefix = String::new();
+        for seg in route.path.split('/').filter(|s| !s.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(seg);
+            paths.insert(prefix.clone());
+        }
+        for verb in &route.methods {
+            verbs_by_path.entry(&route.path).or_default().insert(verb);
+            let function = config.function_name(&route.function);
+            out.push(Resource::Method(Method {
+                path: route.path.clone(),
+                verb: verb.clone(),
+                authorization: "NONE".into(),
+                integration: Integration::LambdaProxy {
+                    uri: integration_uri(env, &function),
+                    function: function.clone(),
+                },
+            }));
+            out.push(Resource::Permission(Permission {
+                statement_id: statement_id(verb, &route.path),
+                source_arn: env
+                    .api_id
+                    .as_ref()
+                    .map(|id| source_arn(env, id, verb, &route.path)),
+                function,
+                verb: verb.clone(),
+                path: route.path.clone(),
+            }));
+        }
+    }
+    out.extend(
+        paths
+            .into_iter()
+            .map(|path| Resource::ApiResource(ApiResource { path })),
+    );
+
+    if let Some(cors) = &api.cors {
+        for (path, verbs) in &verbs_by_path {
+            let allow_methods = match &cors.allow_methods {
+                Some(ms) => ms.join(","),
+                None => cors_methods(verbs),
+            };
+            out.push(Resource::Method(Method {
+                path: path.to_string(),
+                verb: "OPTIONS".into(),
+                authorization: "NONE".into(),
+                integration: Integration::CorsMock {
+                    allow_origin: cors.allow_origin.clone(),
+                    allow_methods,
+                    allow_headers: cors.allow_headers.join(","),
+                },
+            }));
+        }
+        for response_type in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+            out.push(Resource::GatewayResponse(GatewayResponse {
+                response_type: response_type.into(),
+                parameters: BTreeMap::from([(
+                    "gatewayresponse.header.Access-Control-Allow-Origin".to_string(),
+                    format!("'{}'", cors.allow_origin),
+                )]),
+            }));
+        }
+    }
+
+    if api.logging != LogLevel::Off {
+        match &env.usable_cloudwatch_role {
+            Some(arn) => out.push(Resource::AccountSettings(AccountSettings {
+                cloudwatch_role_arn: Some(arn.clone()),
+            })),
+            None => {
+                out.push(Resource::AccountRole(AccountRole {
+                    name: CLOUDWATCH_ROLE_NAME.into(),
+                }));
+                out.push(Resource::AccountSettings(AccountSettings {
+                    cloudwatch_role_arn: Some(role_arn(env, CLOUDWATCH_ROLE_NAME)),
+                }));
+            }
+        }
+    }
+
+    let model = api_model_fingerprint(&out);
+    out.push(Resource::Stage(Stage {
+        name: api.stage.clone(),
+        model,
+        log_level: api.logging.as_str().into(),
+        data_trace: api.data_trace,
+        metrics: api.metrics,
+        tags: tags.clone(),
+    }));
+    out
+}
+
+/// `OPTIONS` plus the routed verbs, in a stable order; ANY allows every verb.
+fn cors_methods(verbs: &BTreeSet<&str>) -> String {
+    let mut all: BTreeSet<&str> = if verbs.contains("ANY") {
+        ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"].into()
+    } else {
+        verbs.clone()
+    };
+    all.insert("OPTIONS");
+    all.into_iter().collect::<Vec<_>>().join(",")
+}
+
+/// A short hash of everything a deployment snapshots: resources, methods, integrations and
+/// gateway responses. A stage serving a deployment with another fingerprint needs a redeploy.
+pub fn api_model_fingerprint(resources: &[Resource]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut model: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Resource::ApiResource(_) | Resource::Method(_) | Resource::GatewayResponse(_)
+            )
+        })
+        .collect();
+    model.sort_by_key(|r| r.address());
+    let bytes = serde_json::to_vec(&model).expect("model serialises");
+    hex(&Sha256::digest(&bytes)[..8])
+}

@@ -1,0 +1,233 @@
+//! The pipeline, end to end: file → packages + live state (concurrently) → desired → diff → plan.
+//! Commands call these; nothing here prints.
+
+use crate::aws::Aws;
+use crate::config::{ConfigError, Diagnostic, StackConfig};
+use crate::desired::{self, Env};
+use crate::live::{self, Live};
+use crate::plan::{self, PLAN_FORMAT, Plan};
+use anyhow::{Result, bail};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Zips every function's source (off the async threads) and returns `CodeSha256` by logical name.
+pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String>> {
+    let jobs = config.functions.iter().map(|(key, f)| {
+        let (key, source, span) = (key.clone(), f.source.clone(), f.source_span.clone());
+        async move {
+            let result = tokio::task::spawn_blocking(move || crate::package::package(&source))
+                .await
+                .expect("packaging does not panic");
+            (key, span, result)
+        }
+    });
+    let mut code = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (key, span, result) in futures::future::join_all(jobs).await {
+        match result {
+            Ok(pkg) => {
+                code.insert(key, pkg.sha256);
+            }
+            Err(e) => problems.push(
+                Diagnostic::new(format!("cannot package function {key}: {e:#}"), span).hint(
+                    "keep the source directory small: dependencies only, no build output or tests",
+                ),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError::new(&config.path, &config.text, problems).into());
+    }
+    Ok(code)
+}
+
+/// Reads live state and works out what to change. `destroy` plans the removal of everything the
+/// stack owns instead.
+pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result<Plan> {
+    let (code, live) = if destroy {
+        (BTreeMap::new(), live::read(aws, config, true).await?)
+    } else {
+        tokio::try_join!(package_all(config), live::read(aws, config, false))?
+    };
+    let env = env_of(aws, &live, code);
+    let desired = if destroy {
+        Vec::new()
+    } else {
+        desired::build(config, &env)
+    };
+    let secrets: BTreeSet<(String, String)> = config
+        .functions
+        .iter()
+        .flat_map(|(key, f)| {
+            let name = config.function_name(key);
+            f.secrets.iter().map(move |s| (name.clone(), s.clone()))
+        })
+        .collect();
+    let steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
+    Ok(Plan {
+        format: PLAN_FORMAT,
+        stack: config.name.clone(),
+        region: aws.region.clone(),
+        account: live.account.clone(),
+        file: config.path.display().to_string(),
+        summary: plan::summarize(&steps),
+        steps,
+        conflicts: live.conflicts,
+        ids: live.ids,
+        stage: if destroy {
+            None
+        } else {
+            config.api.as_ref().map(|a| a.stage.clone())
+        },
+    })
+}
+
+fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
+    Env {
+        account: live.account.clone(),
+        region: aws.region.clone(),
+        partition: aws.partition().to_string(),
+        api_id: live.ids.api_id.clone(),
+        code,
+        usable_cloudwatch_role: live.usable_cloudwatch_role.clone(),
+    }
+}
+
+/// Refuses a saved plan when live state (or the file) has moved on since it was made; the error
+/// lists what differs.
+pub fn check_saved(saved: &Plan, fresh: &Plan) -> Result<()> {
+    if saved.format != PLAN_FORMAT {
+        bail!(
+            "the saved plan was written by another version of stackctl (format {}): make a new one",
+            saved.format
+        );
+    }
+    if saved.stack != fresh.stack || saved.region != fresh.region || saved.account != fresh.account
+    {
+        bail!(
+            "the saved plan is for stack {} in {} / account {}, not {} in {} / account {}",
+            saved.stack,
+            saved.region,
+            saved.account,
+            fresh.stack,
+            fresh.region,
+            fresh.account
+        );
+    }
+    if saved.steps == fresh.steps && saved.ids == fresh.ids {
+        return Ok(());
+    }
+    let line = |s: &plan::Step| {
+        let changes: Vec<String> = s
+            .changes
+            .iter()
+            .map(|c| {
+                let show = |v: &Option<String>| match (v, c.sensitive) {
+                    (None, _) => "(none)".to_string(),
+                    (Some(_), true) => "(sensitive)".to_string(),
+                    (Some(v), false) => v.clone(),
+                };
+                format!("{}: {} → {}", c.attribute, show(&c.before), show(&c.after))
+            })
+            .collect();
+        format!(
+            "{} {} {} [{}]",
+            s.action.symbol(),
+            s.kind.as_str(),
+            s.name,
+            changes.join("; ")
+        )
+    };
+    let saved_lines: BTreeSet<String> = saved.steps.iter().map(line).collect();
+    let fresh_lines: BTreeSet<String> = fresh.steps.iter().map(line).collect();
+    let mut msg = String::from(
+        "the saved plan is stale: live AWS changed since it was made, so it was not applied\n",
+    );
+    for l in saved_lines.difference(&fresh_lines) {
+        msg.push_str(&format!("  saved plan only: {l}\n"));
+    }
+    for l in fresh_lines.difference(&saved_lines) {
+        msg.push_str(&format!("  needed now:      {l}\n"));
+    }
+    if saved.ids != fresh.ids {
+        msg.push_str(
+            "  live identifiers or revisions changed (someone else wrote to these resources)\n",
+        );
+    }
+    msg.push_str("  = hint: run `stackctl plan --out FILE` again and review it");
+    bail!(msg)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outputs {
+    pub stack: String,
+    pub region: String,
+    pub api_id: Option<String>,
+    pub stage: Option<String>,
+    pub routes: Vec<RouteUrl>,
+    pub functions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteUrl {
+    pub method: String,
+    pub path: String,
+    pub url: String,
+}
+
+/// The invoke URL of `path` on `stage`, in the form the endpoint serves.
+pub fn invoke_url(aws: &Aws, api_id: &str, stage: &str, path: &str) -> String {
+    match &aws.endpoint {
+        Some(endpoint) => format!(
+            "{}/restapis/{api_id}/{stage}/_user_request_{path}",
+            endpoint.trim_end_matches('/')
+        ),
+        None => format!(
+            "https://{api_id}.execute-api.{}.amazonaws.com/{stage}{path}",
+            aws.region
+        ),
+    }
+}
+
+pub fn outputs(
+    aws: &Aws,
+    config: &StackConfig,
+    account: &str,
+    api_id: Option<&str>,
+    existing: &[String],
+) -> Outputs {
+    let env = Env {
+        account: account.to_string(),
+        region: aws.region.clone(),
+        partition: aws.partition().to_string(),
+        api_id: api_id.map(str::to_string),
+        code: BTreeMap::new(),
+        usable_cloudwatch_role: None,
+    };
+    let mut routes = Vec::new();
+    if let (Some(api), Some(id)) = (&config.api, api_id) {
+        for r in &api.routes {
+            for m in &r.methods {
+                routes.push(RouteUrl {
+                    method: m.clone(),
+                    path: r.path.clone(),
+                    url: invoke_url(aws, id, &api.stage, &r.path),
+                });
+            }
+        }
+    }
+    Outputs {
+        stack: config.name.clone(),
+        region: aws.region.clone(),
+        api_id: api_id.map(str::to_string),
+        stage: config.api.as_ref().map(|a| a.stage.clone()),
+        routes,
+        functions: config
+            .functions
+            .keys()
+            .map(|k| config.function_name(k))
+            .filter(|n| existing.contains(n))
+            .map(|n| (n.clone(), desired::function_arn(&env, &n)))
+            .collect(),
+    }
+}

@@ -1,0 +1,18 @@
+//! stackctl: Lambda + API Gateway stacks declared in one stack.toml, diffed against live AWS.
+//!
+//! The pipeline, one module per stage: [`config`] (file) → [`desired`] (model) and [`live`] (AWS)
+//! → [`diff`] → [`plan`] → [`apply`]; [`render`] is the only place that prints.
+
+pub mod apply;
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod desired;
+pub mod diff;
+pub mod engine;
+pub mod live;
+pub mod model;
+pub mod package;
+pub mod plan;
+pub mod render;

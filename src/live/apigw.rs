@@ -1,0 +1,273 @@
+//! API Gateway: the stack's REST API found by tag, and everything inside it in a few calls
+//! (GetResources with embedded methods, the stages, the gateway responses, the served deployment).
+
+use super::{Conflict, not_owned, owned};
+use crate::aws::{Aws, CallExt, is_not_found};
+use crate::model::*;
+use anyhow::Result;
+use aws_sdk_apigateway::types as gw;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default)]
+pub struct LiveApi {
+    pub api_id: Option<String>,
+    pub root_resource_id: Option<String>,
+    pub resource_ids: BTreeMap<String, String>,
+    pub resources: Vec<Resource>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Finds the stack's API by its tag; reports duplicates, and an untagged API with the wanted name.
+pub async fn read_api(
+    aws: &Aws,
+    stack: &str,
+    wanted_name: Option<&str>,
+) -> Result<Option<LiveApi>> {
+    aws.pacer.wait("GetRestApis").await;
+    let apis = aws
+        .apigw
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("apigateway:GetRestApis")?;
+    let ours: Vec<&gw::RestApi> = apis.iter().filter(|a| owned(a.tags(), stack)).collect();
+    let mut live = LiveApi::default();
+    match ours.as_slice() {
+        [] => {
+            if let Some(name) = wanted_name
+                && apis.iter().any(|a| a.name() == Some(name))
+            {
+                live.conflicts.push(not_owned("rest_api", name));
+            }
+            return Ok(Some(live));
+        }
+        [api] => read_contents(aws, api, &mut live).await?,
+        many => {
+            let ids: Vec<&str> = many.iter().filter_map(|a| a.id()).collect();
+            live.conflicts.push(Conflict {
+                what: "rest_api".into(),
+                message: format!(
+                    "{} REST APIs carry the tag {STACK_TAG}={stack}: {}; stackctl will not guess which is the stack's",
+                    many.len(),
+                    ids.join(", ")
+                ),
+                hint: "delete the extra ones (aws apigateway delete-rest-api --rest-api-id ID), or remove the tag from them".into(),
+            });
+        }
+    }
+    Ok(Some(live))
+}
+
+async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Result<()> {
+    let id = api.id().unwrap_or_default().to_string();
+    live.api_id = Some(id.clone());
+    live.resources.push(Resource::RestApi(RestApi {
+        name: api.name().unwrap_or_default().to_string(),
+        endpoint_type: api
+            .endpoint_configuration()
+            .map(|e| {
+                e.types()
+                    .iter()
+                    .map(|t| t.as_str().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+        tags: api
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }));
+
+    let (resources, stages, responses) = tokio::try_join!(
+        async {
+            aws.pacer.wait("GetResources").await;
+            aws.apigw
+                .get_resources()
+                .rest_api_id(&id)
+                .embed("methods")
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx(format!("apigateway:GetResources {id}"))
+        },
+        async {
+            aws.pacer.wait("GetStages").await;
+            aws.apigw
+                .get_stages()
+                .rest_api_id(&id)
+                .send()
+                .await
+                .ctx(format!("apigateway:GetStages {id}"))
+        },
+        async {
+            aws.pacer.wait("GetGatewayResponses").await;
+            aws.apigw
+                .get_gateway_responses()
+                .rest_api_id(&id)
+                .limit(500)
+                .send()
+                .await
+                .ctx(format!("apigateway:GetGatewayResponses {id}"))
+        },
+    )?;
+
+    for r in &resources {
+        let path = r.path().unwrap_or_default();
+        let rid = r.id().unwrap_or_default().to_string();
+        if path == "/" {
+            live.root_resource_id = Some(rid);
+        } else {
+            live.resource_ids.insert(path.to_string(), rid);
+            live.resources.push(Resource::ApiResource(ApiResource {
+                path: path.to_string(),
+            }));
+        }
+        for (verb, m) in r.resource_methods().into_iter().flatten() {
+            live.resources
+                .push(Resource::Method(method_of(path, verb, m)));
+        }
+    }
+
+    for g in responses.items() {
+        if g.default_response() {
+            continue;
+        }
+        let Some(t) = g.response_type() else { continue };
+        live.resources
+            .push(Resource::GatewayResponse(GatewayResponse {
+                response_type: t.as_str().to_string(),
+                parameters: g
+                    .response_parameters()
+                    .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            }));
+    }
+
+    for s in stages.item() {
+        let name = s.stage_name().unwrap_or_default().to_string();
+        let model = match s.deployment_id() {
+            Some(dep) => deployment_model(aws, &id, dep).await?,
+            None => "(none)".to_string(),
+        };
+        let all = s.method_settings().and_then(|m| m.get("*/*"));
+        live.resources.push(Resource::Stage(Stage {
+            name,
+            model,
+            log_level: all
+                .and_then(|m| m.logging_level())
+                .unwrap_or("OFF")
+                .to_string(),
+            data_trace: all.is_some_and(|m| m.data_trace_enabled()),
+            metrics: all.is_some_and(|m| m.metrics_enabled()),
+            tags: s
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        }));
+    }
+    Ok(())
+}
+
+/// The fingerprint recorded in the description of the deployment a stage serves.
+async fn deployment_model(aws: &Aws, api_id: &str, deployment_id: &str) -> Result<String> {
+    aws.pacer.wait("GetDeployment").await;
+    let out = match aws
+        .apigw
+        .get_deployment()
+        .rest_api_id(api_id)
+        .deployment_id(deployment_id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok("(none)".into()),
+        Err(e) => return Err(e).ctx(format!("apigateway:GetDeployment {deployment_id}")),
+    };
+    Ok(out
+        .description()
+        .and_then(|d| d.strip_prefix(FINGERPRINT_PREFIX))
+        .map_or_else(|| format!("(deployment {deployment_id})"), str::to_string))
+}
+
+/// A live method as the model sees it; anything stackctl would not have built shows as `Other`.
+fn method_of(path: &str, verb: &str, m: &gw::Method) -> Method {
+    let integration = m.method_integration();
+    let kind = integration.and_then(|i| i.r#type()).map(|t| t.as_str());
+    let integration = match (kind, integration) {
+        (Some("AWS_PROXY"), Some(i)) if i.http_method() == Some("POST") => {
+            let uri = i.uri().unwrap_or_default().to_string();
+            Integration::LambdaProxy {
+                function: function_of_uri(&uri),
+                uri,
+            }
+        }
+        (Some("MOCK"), Some(i)) if verb == "OPTIONS" => cors_of(m, i),
+        (kind, _) => Integration::LambdaProxy {
+            function: String::new(),
+            uri: format!("({})", kind.unwrap_or("no integration")),
+        },
+    };
+    Method {
+        path: path.to_string(),
+        verb: verb.to_string(),
+        authorization: m.authorization_type().unwrap_or("NONE").to_string(),
+        integration,
+    }
+}
+
+fn function_of_uri(uri: &str) -> String {
+    uri.split(":function:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+const ALLOW: &str = "method.response.header.Access-Control-Allow-";
+
+/// Reads back the console-style CORS mock; a part missing shows as an empty value, so it is repaired.
+fn cors_of(m: &gw::Method, i: &gw::Integration) -> Integration {
+    let complete = i
+        .request_templates()
+        .and_then(|t| t.get("application/json"))
+        .is_some_and(|t| t.replace(' ', "") == r#"{"statusCode":200}"#)
+        && m.method_responses().is_some_and(|r| r.contains_key("200"));
+    let params = i
+        .integration_responses()
+        .and_then(|r| r.get("200"))
+        .and_then(|r| r.response_parameters());
+    let value = |name: &str| -> String {
+        if !complete {
+            return "(incomplete)".into();
+        }
+        params
+            .and_then(|p| p.get(&format!("{ALLOW}{name}")))
+            .map(|v| v.trim_matches('\'').to_string())
+            .unwrap_or_default()
+    };
+    Integration::CorsMock {
+        allow_origin: value("Origin"),
+        allow_methods: value("Methods"),
+        allow_headers: value("Headers"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_name_from_integration_uri() {
+        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello-hello/invocations";
+        assert_eq!(function_of_uri(uri), "hello-hello");
+        assert_eq!(function_of_uri("http://example.com"), "");
+    }
+}

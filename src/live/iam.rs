@@ -1,0 +1,153 @@
+//! IAM: the stack's execution roles (and orphans among `<stack>-*-exec`), and the account's
+//! API Gateway logging role.
+
+use super::{Found, not_owned};
+use crate::aws::{Aws, CallExt, is_not_found};
+use crate::model::{
+    AccountRole, AccountSettings, CLOUDWATCH_ROLE_NAME, ROLE_POLICY_NAME, Resource, Role,
+    STACK_TAG, Tags, canonical_json,
+};
+use anyhow::Result;
+use futures::future::try_join_all;
+
+/// IAM returns policy documents URL-encoded.
+pub fn decode_policy(doc: &str) -> String {
+    percent_encoding::percent_decode_str(doc)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The service a trust policy lets assume the role, when it is exactly one; else the document.
+pub fn trust_service(doc: &str) -> String {
+    let canonical = canonical_json(&decode_policy(doc));
+    let v: serde_json::Value = serde_json::from_str(&canonical).unwrap_or_default();
+    let statement = &v["Statement"];
+    match statement["Principal"]["Service"].as_str() {
+        Some(service)
+            if statement["Effect"] == "Allow" && statement["Action"] == "sts:AssumeRole" =>
+        {
+            service.to_string()
+        }
+        _ => canonical,
+    }
+}
+
+fn tags_of(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// Reads one role with its inline policy; `None` if it does not exist.
+async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>> {
+    let role = match aws.iam.get_role().role_name(name).send().await {
+        Ok(out) => out.role,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e).ctx(format!("iam:GetRole {name}")),
+    };
+    let Some(role) = role else { return Ok(None) };
+    let tags = tags_of(role.tags());
+    let policy = match aws
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(ROLE_POLICY_NAME)
+        .send()
+        .await
+    {
+        Ok(out) => canonical_json(&decode_policy(out.policy_document())),
+        Err(e) if is_not_found(&e) => "(none)".to_string(),
+        Err(e) => return Err(e).ctx(format!("iam:GetRolePolicy {name}")),
+    };
+    Ok(Some(Role {
+        name: name.to_string(),
+        trust_service: trust_service(role.assume_role_policy_document().unwrap_or("")),
+        policy,
+        tags,
+    }))
+}
+
+pub async fn read_roles(aws: &Aws, stack: &str, wanted: &[String]) -> Result<Found> {
+    let prefix = format!("{stack}-");
+    let listed = aws
+        .iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("iam:ListRoles")?;
+    let mut names: Vec<String> = wanted.to_vec();
+    names.extend(
+        listed
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .filter(|n| n.starts_with(&prefix) && n.ends_with("-exec") && !wanted.contains(n)),
+    );
+    let roles = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
+    let mut found = Found::default();
+    for (name, role) in names.iter().zip(roles) {
+        let Some(role) = role else { continue };
+        let ours = role.tags.get(STACK_TAG).is_some_and(|s| s == stack);
+        if ours {
+            found.resources.push(Resource::Role(role));
+        } else if wanted.contains(name) {
+            found.conflicts.push(not_owned("role", name));
+        }
+    }
+    Ok(found)
+}
+
+/// The account's API Gateway logging setting and whether the role it names is usable.
+pub struct CloudWatch {
+    pub usable: Option<String>,
+    pub resources: Vec<Resource>,
+}
+
+pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
+    aws.pacer.wait("GetAccount").await;
+    let (account, ours) = tokio::try_join!(
+        async {
+            aws.apigw
+                .get_account()
+                .send()
+                .await
+                .ctx("apigateway:GetAccount")
+        },
+        read_role_exists(aws, CLOUDWATCH_ROLE_NAME),
+    )?;
+    let current = account.cloudwatch_role_arn().map(str::to_string);
+    let usable = match &current {
+        Some(arn) => {
+            let name = arn.rsplit('/').next().unwrap_or_default();
+            match aws.iam.get_role().role_name(name).send().await {
+                Ok(out) => out
+                    .role
+                    .and_then(|r| r.assume_role_policy_document().map(trust_service))
+                    .filter(|s| s == "apigateway.amazonaws.com")
+                    .map(|_| arn.clone()),
+                Err(e) if is_not_found(&e) => None,
+                Err(e) => return Err(e).ctx(format!("iam:GetRole {name}")),
+            }
+        }
+        None => None,
+    };
+    let mut resources = vec![Resource::AccountSettings(AccountSettings {
+        cloudwatch_role_arn: current,
+    })];
+    if ours {
+        resources.push(Resource::AccountRole(AccountRole {
+            name: CLOUDWATCH_ROLE_NAME.into(),
+        }));
+    }
+    Ok(CloudWatch { usable, resources })
+}
+
+async fn read_role_exists(aws: &Aws, name: &str) -> Result<bool> {
+    match aws.iam.get_role().role_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
+    }
+}

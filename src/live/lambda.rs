@@ -1,0 +1,156 @@
+//! Lambda: the stack's functions (and orphans among `<stack>-*`), and their invoke permissions.
+
+use super::{Found, not_owned};
+use crate::aws::{Aws, CallExt, is_not_found};
+use crate::model::{Function, Permission, Resource, SID_PREFIX, STACK_TAG};
+use anyhow::Result;
+use futures::future::try_join_all;
+use std::collections::BTreeMap;
+
+struct LiveFunction {
+    function: Function,
+    revision: String,
+    owned: bool,
+    permissions: Vec<Permission>,
+}
+
+async fn read_function(aws: &Aws, stack: &str, name: &str) -> Result<Option<LiveFunction>> {
+    let out = match aws.lambda.get_function().function_name(name).send().await {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e).ctx(format!("lambda:GetFunction {name}")),
+    };
+    let Some(c) = out.configuration() else {
+        return Ok(None);
+    };
+    let tags: BTreeMap<String, String> = out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let owned = tags.get(STACK_TAG).is_some_and(|s| s == stack);
+    let function = Function {
+        name: name.to_string(),
+        runtime: c
+            .runtime()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        handler: c.handler().unwrap_or_default().to_string(),
+        memory_mb: c.memory_size().unwrap_or(128),
+        timeout_s: c.timeout().unwrap_or(3),
+        description: c.description().unwrap_or_default().to_string(),
+        environment: c
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        role_arn: c.role().unwrap_or_default().to_string(),
+        code_sha256: c.code_sha256().unwrap_or_default().to_string(),
+        tags,
+    };
+    let permissions = if owned {
+        read_permissions(aws, name).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(LiveFunction {
+        function,
+        revision: c.revision_id().unwrap_or_default().to_string(),
+        owned,
+        permissions,
+    }))
+}
+
+/// The statements stackctl added (by their statement-id prefix); others are left alone.
+async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
+    let policy = match aws.lambda.get_policy().function_name(name).send().await {
+        Ok(out) => out.policy.unwrap_or_default(),
+        Err(e) if is_not_found(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e).ctx(format!("lambda:GetPolicy {name}")),
+    };
+    Ok(parse_permissions(name, &policy))
+}
+
+pub fn parse_permissions(function: &str, policy: &str) -> Vec<Permission> {
+    let doc: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(_) => vec![doc["Statement"].clone()],
+        _ => Vec::new(),
+    };
+    statements
+        .iter()
+        .filter_map(|s| {
+            let sid = s["Sid"].as_str()?;
+            if !sid.starts_with(SID_PREFIX) {
+                return None;
+            }
+            let source_arn = s["Condition"]["ArnLike"]["AWS:SourceArn"]
+                .as_str()
+                .map(str::to_string);
+            Some(Permission {
+                function: function.to_string(),
+                statement_id: sid.to_string(),
+                source_arn,
+                verb: String::new(),
+                path: String::new(),
+            })
+        })
+        .collect()
+}
+
+pub async fn read_functions(aws: &Aws, stack: &str, wanted: &[String]) -> Result<Found> {
+    let prefix = format!("{stack}-");
+    let listed = aws
+        .lambda
+        .list_functions()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("lambda:ListFunctions")?;
+    let mut names: Vec<String> = wanted.to_vec();
+    names.extend(
+        listed
+            .iter()
+            .filter_map(|f| f.function_name())
+            .filter(|n| n.starts_with(&prefix) && !wanted.iter().any(|w| w == n))
+            .map(str::to_string),
+    );
+    let functions = try_join_all(names.iter().map(|n| read_function(aws, stack, n))).await?;
+    let mut found = Found::default();
+    for (name, f) in names.iter().zip(functions) {
+        let Some(f) = f else { continue };
+        if f.owned {
+            found.revisions.insert(name.clone(), f.revision);
+            found.resources.push(Resource::Function(f.function));
+            found
+                .resources
+                .extend(f.permissions.into_iter().map(Resource::Permission));
+        } else if wanted.contains(name) {
+            found.conflicts.push(not_owned("function", name));
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_stackctl_statements_with_their_source_arn() {
+        let policy = r#"{"Version":"2012-10-17","Id":"default","Statement":[
+          {"Sid":"stackctl-POST-hello-1a2b3c4d","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},
+           "Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:1:function:f",
+           "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:1:abc/*/POST/hello"}}},
+          {"Sid":"console-added","Effect":"Allow"}]}"#;
+        let ps = parse_permissions("f", policy);
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].statement_id, "stackctl-POST-hello-1a2b3c4d");
+        assert_eq!(
+            ps[0].source_arn.as_deref(),
+            Some("arn:aws:execute-api:us-east-1:1:abc/*/POST/hello")
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Reads what really exists in AWS for a stack, as the same model types the file produces.
+//! Reads run concurrently; ownership is decided by the stack tag, never by name alone.
+
+mod apigw;
+mod iam;
+mod lambda;
+mod logs;
+
+use crate::aws::Aws;
+use crate::config::StackConfig;
+use crate::desired;
+use crate::model::{Resource, STACK_TAG};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use apigw::LiveApi;
+
+/// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub what: String,
+    pub message: String,
+    pub hint: String,
+}
+
+/// Identifiers of live things that apply needs and the diff does not compare.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ids {
+    pub api_id: Option<String>,
+    pub root_resource_id: Option<String>,
+    /// API Gateway resource id by path.
+    pub resource_ids: BTreeMap<String, String>,
+    /// Function `RevisionId` by physical name, as read.
+    pub revisions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub account: String,
+    /// Everything the stack owns (or is adopting, such as Lambda's own log group), as model values.
+    pub resources: Vec<Resource>,
+    pub conflicts: Vec<Conflict>,
+    pub ids: Ids,
+    /// The account's cloudwatchRoleArn, when it names a role API Gateway can use.
+    pub usable_cloudwatch_role: Option<String>,
+}
+
+impl Live {
+    pub fn by_address(&self) -> BTreeMap<crate::model::Address, &Resource> {
+        self.resources.iter().map(|r| (r.address(), r)).collect()
+    }
+}
+
+pub fn owned(tags: Option<&std::collections::HashMap<String, String>>, stack: &str) -> bool {
+    tags.and_then(|t| t.get(STACK_TAG))
+        .is_some_and(|v| v == stack)
+}
+
+/// Reads the live state of `config`'s stack. `for_destroy` skips the checks that only matter when
+/// creating (look-alikes of wanted names, the account's logging role).
+pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<Live> {
+    let stack = config.name.as_str();
+    let wanted_functions: Vec<String> = config
+        .functions
+        .keys()
+        .map(|k| config.function_name(k))
+        .collect();
+    let wanted_roles: Vec<String> = config
+        .functions
+        .iter()
+        .filter(|(_, f)| f.role.is_none())
+        .map(|(k, _)| desired::role_name(stack, k))
+        .collect();
+    let logging = config
+        .api
+        .as_ref()
+        .is_some_and(|a| a.logging != crate::config::LogLevel::Off);
+
+    let (account, roles, functions, log_groups, api, cloudwatch) = tokio::try_join!(
+        aws.account(),
+        iam::read_roles(aws, stack, &wanted_roles),
+        lambda::read_functions(aws, stack, &wanted_functions),
+        logs::read_log_groups(aws, stack, &wanted_functions),
+        apigw::read_api(aws, stack, config.api.as_ref().map(|a| a.name.as_str())),
+        async {
+            if logging && !for_destroy {
+                iam::read_cloudwatch_role(aws).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+
+    let mut live = Live {
+        account,
+        ..Live::default()
+    };
+    for part in [roles, functions, log_groups] {
+        live.resources.extend(part.resources);
+        live.conflicts.extend(part.conflicts);
+        for (k, v) in part.revisions {
+            live.ids.revisions.insert(k, v);
+        }
+    }
+    if let Some(api) = api {
+        live.resources.extend(api.resources);
+        live.conflicts.extend(api.conflicts);
+        live.ids.api_id = api.api_id;
+        live.ids.root_resource_id = api.root_resource_id;
+        live.ids.resource_ids = api.resource_ids;
+    }
+    if let Some(cw) = cloudwatch {
+        live.usable_cloudwatch_role = cw.usable.clone();
+        live.resources.extend(cw.resources);
+    }
+    if for_destroy {
+        live.conflicts.clear();
+    }
+    Ok(live)
+}
+
+/// What one reader found.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub resources: Vec<Resource>,
+    pub conflicts: Vec<Conflict>,
+    pub revisions: BTreeMap<String, String>,
+}
+
+pub fn not_owned(kind: &str, name: &str) -> Conflict {
+    Conflict {
+        what: format!("{kind} {name}"),
+        message: format!(
+            "{kind} {name} exists but does not carry the tag {STACK_TAG}; stackctl will not touch what it does not own"
+        ),
+        hint: format!(
+            "adopt it with `stackctl import`, or rename it in stack.toml (or delete the {kind} if it is unused)"
+        ),
+    }
+}

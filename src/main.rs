@@ -1,0 +1,17 @@
+use clap::Parser;
+use stackctl::{cli::Cli, commands, render};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    render::init(cli.global.color, cli.global.quiet, cli.global.verbose);
+    match commands::run(cli).await {
+        Ok(commands::Status::Ok) => ExitCode::SUCCESS,
+        Ok(commands::Status::Changes) => ExitCode::from(2),
+        Err(e) => {
+            render::error(&e);
+            ExitCode::from(1)
+        }
+    }
+}

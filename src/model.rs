@@ -1,0 +1,400 @@
+//! The resources stackctl manages, normalised so that desired (from the file) and live (from AWS)
+//! compare as equal values. Both sides are built as these types; `attrs` is what the diff compares.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The tag that makes a resource the stack's: the name alone never does.
+pub const STACK_TAG: &str = "stackctl:stack";
+/// The inline policy each execution role carries.
+pub const ROLE_POLICY_NAME: &str = "stackctl-logs";
+/// The account-wide role API Gateway uses to write logs, created when none usable is set.
+pub const CLOUDWATCH_ROLE_NAME: &str = "stackctl-apigateway-cloudwatch";
+pub const CLOUDWATCH_POLICY_ARN: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+/// Statement ids of the invoke permissions stackctl adds start with this.
+pub const SID_PREFIX: &str = "stackctl-";
+/// Prefix of the deployment description that records which API model a deployment serves.
+pub const FINGERPRINT_PREFIX: &str = "stackctl api-model ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Role,
+    LogGroup,
+    Function,
+    RestApi,
+    ApiResource,
+    Method,
+    GatewayResponse,
+    Permission,
+    AccountRole,
+    AccountSettings,
+    Stage,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Role => "role",
+            Kind::LogGroup => "log_group",
+            Kind::Function => "function",
+            Kind::RestApi => "rest_api",
+            Kind::ApiResource => "api_resource",
+            Kind::Method => "method",
+            Kind::GatewayResponse => "gateway_response",
+            Kind::Permission => "permission",
+            Kind::AccountRole => "account_role",
+            Kind::AccountSettings => "account_settings",
+            Kind::Stage => "stage",
+        }
+    }
+}
+
+/// Identity of a resource within a stack: its kind and a name unique within that kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Address {
+    pub kind: Kind,
+    pub name: String,
+}
+
+impl Address {
+    pub fn new(kind: Kind, name: impl Into<String>) -> Self {
+        Address {
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind.as_str(), self.name)
+    }
+}
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub name: String,
+    /// The service allowed to assume it, e.g. `lambda.amazonaws.com`.
+    pub trust_service: String,
+    /// Canonical JSON of the inline policy [`ROLE_POLICY_NAME`].
+    pub policy: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogGroup {
+    pub name: String,
+    pub retention_days: Option<i32>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    pub runtime: String,
+    pub handler: String,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub description: String,
+    pub environment: BTreeMap<String, String>,
+    pub role_arn: String,
+    /// base64(sha256(zip)), as Lambda reports `CodeSha256`.
+    pub code_sha256: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestApi {
+    pub name: String,
+    pub endpoint_type: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiResource {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Integration {
+    /// Lambda proxy integration to a function (by physical name).
+    LambdaProxy { function: String, uri: String },
+    /// The console's "Enable CORS" OPTIONS method.
+    CorsMock {
+        allow_origin: String,
+        allow_methods: String,
+        allow_headers: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    pub path: String,
+    pub verb: String,
+    pub authorization: String,
+    pub integration: Integration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayResponse {
+    pub response_type: String,
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub function: String,
+    pub statement_id: String,
+    /// None while the API does not exist yet: known after apply.
+    pub source_arn: Option<String>,
+    pub verb: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRole {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub cloudwatch_role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    /// Fingerprint of the API model the stage's deployment serves.
+    pub model: String,
+    pub log_level: String,
+    pub data_trace: bool,
+    pub metrics: bool,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Resource {
+    Role(Role),
+    LogGroup(LogGroup),
+    Function(Function),
+    RestApi(RestApi),
+    ApiResource(ApiResource),
+    Method(Method),
+    GatewayResponse(GatewayResponse),
+    Permission(Permission),
+    AccountRole(AccountRole),
+    AccountSettings(AccountSettings),
+    Stage(Stage),
+}
+
+impl Resource {
+    pub fn address(&self) -> Address {
+        match self {
+            Resource::Role(r) => Address::new(Kind::Role, &r.name),
+            Resource::LogGroup(l) => Address::new(Kind::LogGroup, &l.name),
+            Resource::Function(f) => Address::new(Kind::Function, &f.name),
+            Resource::RestApi(a) => Address::new(Kind::RestApi, &a.name),
+            Resource::ApiResource(r) => Address::new(Kind::ApiResource, &r.path),
+            Resource::Method(m) => Address::new(Kind::Method, method_name(&m.verb, &m.path)),
+            Resource::GatewayResponse(g) => Address::new(Kind::GatewayResponse, &g.response_type),
+            Resource::Permission(p) => Address::new(
+                Kind::Permission,
+                format!("{}/{}", p.function, p.statement_id),
+            ),
+            Resource::AccountRole(r) => Address::new(Kind::AccountRole, &r.name),
+            Resource::AccountSettings(_) => Address::new(Kind::AccountSettings, "apigateway"),
+            Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
+        }
+    }
+
+    /// The attributes the diff compares and the plan shows, as display strings.
+    pub fn attrs(&self) -> BTreeMap<String, String> {
+        let mut a = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            a.insert(k.to_string(), v);
+        };
+        let tags = |a: &mut BTreeMap<String, String>, tags: &Tags| {
+            for (k, v) in tags {
+                a.insert(format!("tags.{k}"), quote(v));
+            }
+        };
+        match self {
+            Resource::Role(r) => {
+                put("trust", r.trust_service.clone());
+                put("policy", r.policy.clone());
+                tags(&mut a, &r.tags);
+            }
+            Resource::LogGroup(l) => {
+                put(
+                    "retention_days",
+                    l.retention_days
+                        .map_or("never expire".into(), |d| d.to_string()),
+                );
+                tags(&mut a, &l.tags);
+            }
+            Resource::Function(f) => {
+                put("runtime", quote(&f.runtime));
+                put("handler", quote(&f.handler));
+                put("memory_mb", f.memory_mb.to_string());
+                put("timeout_s", f.timeout_s.to_string());
+                put("description", quote(&f.description));
+                put("role", f.role_arn.clone());
+                put("code_sha256", f.code_sha256.clone());
+                for (k, v) in &f.environment {
+                    a.insert(format!("environment.{k}"), quote(v));
+                }
+                tags(&mut a, &f.tags);
+            }
+            Resource::RestApi(r) => {
+                put("endpoint", r.endpoint_type.clone());
+                tags(&mut a, &r.tags);
+            }
+            Resource::ApiResource(_) => {}
+            Resource::Method(m) => {
+                put("authorization", m.authorization.clone());
+                match &m.integration {
+                    Integration::LambdaProxy { function, uri } => {
+                        put("integration", "AWS_PROXY (POST)".into());
+                        put("function", function.clone());
+                        put("uri", uri.clone());
+                    }
+                    Integration::CorsMock {
+                        allow_origin,
+                        allow_methods,
+                        allow_headers,
+                    } => {
+                        put("integration", "MOCK".into());
+                        put("allow_origin", quote(allow_origin));
+                        put("allow_methods", quote(allow_methods));
+                        put("allow_headers", quote(allow_headers));
+                    }
+                }
+            }
+            Resource::GatewayResponse(g) => {
+                for (k, v) in &g.parameters {
+                    a.insert(k.clone(), v.clone());
+                }
+            }
+            // The route is in the statement id; live statements do not carry it otherwise.
+            Resource::Permission(p) => {
+                put(
+                    "source_arn",
+                    p.source_arn
+                        .clone()
+                        .unwrap_or_else(|| KNOWN_AFTER_APPLY.into()),
+                );
+            }
+            Resource::AccountRole(_) => {
+                put("trust", "apigateway.amazonaws.com".into());
+                put("policy", "AmazonAPIGatewayPushToCloudWatchLogs".into());
+            }
+            Resource::AccountSettings(s) => {
+                put(
+                    "cloudwatch_role_arn",
+                    s.cloudwatch_role_arn
+                        .clone()
+                        .unwrap_or_else(|| "(none)".into()),
+                );
+            }
+            Resource::Stage(s) => {
+                put("deployment", s.model.clone());
+                put("logging", s.log_level.clone());
+                put("data_trace", s.data_trace.to_string());
+                put("metrics", s.metrics.to_string());
+                tags(&mut a, &s.tags);
+            }
+        }
+        a
+    }
+
+    /// Settings every stack shares with others in the account: marked in the plan, never deleted.
+    pub fn account_wide(&self) -> bool {
+        matches!(
+            self,
+            Resource::AccountRole(_) | Resource::AccountSettings(_)
+        )
+    }
+}
+
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+pub fn method_name(verb: &str, path: &str) -> String {
+    format!("{verb} {path}")
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A deterministic statement id for the invoke permission of (verb, path): readable, and unique
+/// thanks to a short hash of the exact pair.
+pub fn statement_id(verb: &str, path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let readable: String = path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let readable = readable.trim_matches('_');
+    let hash = hex(&Sha256::digest(format!("{verb} {path}").as_bytes())[..4]);
+    let mut sid = format!("{SID_PREFIX}{verb}-{readable}");
+    sid.truncate(80);
+    format!("{sid}-{hash}")
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A policy document in canonical form (sorted keys, no whitespace), so equal policies compare equal
+/// whatever order or encoding IAM returns them in.
+pub fn canonical_json(doc: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(v) => serde_json::to_string(&normalise(v)).unwrap_or_else(|_| doc.to_string()),
+        Err(_) => doc.to_string(),
+    }
+}
+
+/// IAM accepts a one-element list and a bare string alike; compare them as the bare string.
+fn normalise(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) if items.len() == 1 => normalise(items.into_iter().next().unwrap()),
+        Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_ids_are_stable_valid_and_distinct() {
+        let a = statement_id("POST", "/hello");
+        assert_eq!(a, statement_id("POST", "/hello"));
+        assert!(a.starts_with("stackctl-POST-hello-"));
+        assert_ne!(a, statement_id("POST", "/hello_"));
+        assert_ne!(a, statement_id("HEAD", "/hello"));
+        let long = statement_id("GET", &"/abcdefghij".repeat(20));
+        assert!(long.len() <= 100);
+        assert!(
+            long.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn canonical_json_ignores_order_whitespace_and_singleton_lists() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents"]}]}"#;
+        let b = r#"{ "Statement": {"Action": "logs:PutLogEvents", "Effect": "Allow"}, "Version": "2012-10-17" }"#;
+        assert_eq!(canonical_json(a), canonical_json(b));
+    }
+}

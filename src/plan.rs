@@ -1,0 +1,450 @@
+//! Pure: changes → an ordered plan of steps with explicit dependencies. The plan is data: apply
+//! executes exactly this value, the renderer prints it, and `plan --out` saves it.
+
+use crate::diff::{Action, AttrChange, Change};
+use crate::live::{Conflict, Ids};
+use crate::model::{Address, Integration, Kind, Resource};
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const PLAN_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub id: usize,
+    pub action: Action,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub name: String,
+    pub account_wide: bool,
+    pub changes: Vec<AttrChange>,
+    pub depends_on: Vec<usize>,
+    pub desired: Option<Resource>,
+    pub live: Option<Resource>,
+}
+
+impl Step {
+    pub fn address(&self) -> Address {
+        Address::new(self.kind, &self.name)
+    }
+
+    pub fn changed(&self, attribute: &str) -> bool {
+        self.changes.iter().any(|c| c.attribute == attribute)
+    }
+
+    pub fn changed_prefix(&self, prefix: &str) -> bool {
+        self.changes.iter().any(|c| c.attribute.starts_with(prefix))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+impl Summary {
+    pub fn total(&self) -> usize {
+        self.create + self.update + self.replace + self.delete
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    pub stack: String,
+    pub region: String,
+    pub account: String,
+    /// The stack file's path, so a saved plan is applied to the stack it was made for.
+    pub file: String,
+    pub steps: Vec<Step>,
+    pub summary: Summary,
+    pub conflicts: Vec<Conflict>,
+    pub ids: Ids,
+    /// Whether apply ends with a stage to print URLs for.
+    pub stage: Option<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// Orders the changes into steps: dependencies first, deletes after what replaces them.
+pub fn build(mut changes: Vec<Change>) -> Result<Vec<Step>> {
+    collapse_subsumed_deletes(&mut changes);
+    let n = changes.len();
+    let deps: Vec<BTreeSet<usize>> = (0..n).map(|i| dependencies(i, &changes)).collect();
+
+    // Kahn's algorithm, always taking the ready step that reads best first.
+    let rank = |i: usize| {
+        let c = &changes[i];
+        (
+            c.action == Action::Delete,
+            c.address.kind,
+            c.address.name.clone(),
+            i,
+        )
+    };
+    let mut remaining: Vec<BTreeSet<usize>> = deps.clone();
+    let mut ready: BTreeSet<(bool, Kind, String, usize)> = (0..n)
+        .filter(|&i| remaining[i].is_empty())
+        .map(rank)
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    let mut done = vec![false; n];
+    while let Some(first) = ready.iter().next().cloned() {
+        ready.remove(&first);
+        let i = first.3;
+        done[i] = true;
+        order.push(i);
+        for j in 0..n {
+            if !done[j] && remaining[j].remove(&i) && remaining[j].is_empty() {
+                ready.insert(rank(j));
+            }
+        }
+    }
+    if order.len() != n {
+        bail!("internal error: the plan's dependencies form a cycle");
+    }
+    let position: BTreeMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+    Ok(order
+        .iter()
+        .enumerate()
+        .map(|(p, &i)| {
+            let c = slots[i].take().expect("each change once");
+            let account_wide = c
+                .desired
+                .as_ref()
+                .or(c.live.as_ref())
+                .is_some_and(Resource::account_wide);
+            Step {
+                id: p,
+                action: c.action,
+                kind: c.address.kind,
+                name: c.address.name,
+                account_wide,
+                changes: c.changes,
+                depends_on: deps[i].iter().map(|d| position[d]).collect(),
+                desired: c.desired,
+                live: c.live,
+            }
+        })
+        .collect())
+}
+
+pub fn summarize(steps: &[Step]) -> Summary {
+    let mut s = Summary::default();
+    for step in steps {
+        match step.action {
+            Action::Create => s.create += 1,
+            Action::Update => s.update += 1,
+            Action::Replace => s.replace += 1,
+            Action::Delete => s.delete += 1,
+        }
+    }
+    s
+}
+
+/// Deleting a REST API deletes everything in it; deleting a resource deletes its methods and
+/// children; deleting a function deletes its permissions. Those deletes are not separate steps.
+fn collapse_subsumed_deletes(changes: &mut Vec<Change>) {
+    let deleted = |kind: Kind| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| c.action == Action::Delete && c.address.kind == kind)
+            .map(|c| c.address.name.clone())
+            .collect()
+    };
+    let api_deleted = !deleted(Kind::RestApi).is_empty();
+    let paths = deleted(Kind::ApiResource);
+    let functions = deleted(Kind::Function);
+    let under = |path: &str| {
+        paths
+            .iter()
+            .any(|p| path == p || path.starts_with(&format!("{p}/")))
+    };
+    changes.retain(|c| {
+        if c.action != Action::Delete {
+            return true;
+        }
+        let live = c.live.as_ref();
+        match (c.address.kind, live) {
+            (Kind::ApiResource | Kind::Method | Kind::GatewayResponse | Kind::Stage, _)
+                if api_deleted =>
+            {
+                false
+            }
+            (Kind::ApiResource, Some(Resource::ApiResource(r))) => {
+                !paths.iter().any(|p| r.path.starts_with(&format!("{p}/")))
+            }
+            (Kind::Method, Some(Resource::Method(m))) => !under(&m.path),
+            (Kind::Permission, Some(Resource::Permission(p))) => !functions.contains(&p.function),
+            _ => true,
+        }
+    });
+}
+
+fn parent_path(path: &str) -> Option<&str> {
+    let cut = path.rfind('/')?;
+    (cut > 0).then(|| &path[..cut])
+}
+
+/// What step `i` must wait for.
+fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
+    let c = &changes[i];
+    let find = |kind: Kind, name: &str| {
+        changes
+            .iter()
+            .position(|o| o.address.kind == kind && o.address.name == name)
+    };
+    let all = |pred: &dyn Fn(&Change) -> bool| -> Vec<usize> {
+        changes
+            .iter()
+            .enumerate()
+            .filter(|(j, o)| *j != i && pred(o))
+            .map(|(j, _)| j)
+            .collect()
+    };
+    let forward = |o: &Change| o.action != Action::Delete;
+    let mut deps: Vec<usize> = Vec::new();
+    let mut add = |d: Option<usize>| deps.extend(d);
+
+    if c.action == Action::Delete {
+        match c.live.as_ref() {
+            // Stop routing to it (redeploy) before removing what a route invoked.
+            Some(Resource::Function(f)) => {
+                deps.extend(all(&|o| o.address.kind == Kind::Stage));
+                deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
+                }));
+            }
+            Some(Resource::Permission(_)) => deps.extend(all(&|o| o.address.kind == Kind::Stage)),
+            Some(Resource::Role(r)) => deps.extend(all(&|o| {
+                o.address.kind == Kind::Function
+                    && [&o.live, &o.desired].iter().any(|x| {
+                        matches!(x, Some(Resource::Function(f)) if f.role_arn.ends_with(&format!("/{}", r.name)))
+                    })
+            })),
+            Some(Resource::LogGroup(g)) => deps.extend(all(&|o| {
+                o.address.kind == Kind::Function
+                    && o.action == Action::Delete
+                    && crate::desired::log_group_name(&o.address.name) == g.name
+            })),
+            Some(Resource::ApiResource(r)) => deps.extend(all(&|o| match &o.live {
+                Some(Resource::Method(m)) => o.action == Action::Delete && m.path == r.path,
+                Some(Resource::ApiResource(child)) => {
+                    o.action == Action::Delete && child.path.starts_with(&format!("{}/", r.path))
+                }
+                _ => false,
+            })),
+            _ => {}
+        }
+        return deps.into_iter().collect();
+    }
+
+    let api = changes
+        .iter()
+        .position(|o| o.address.kind == Kind::RestApi && forward(o));
+    match c.desired.as_ref() {
+        Some(Resource::Function(f)) => {
+            if let Some(role) = f.role_arn.rsplit('/').next() {
+                add(find(Kind::Role, role).filter(|&j| forward(&changes[j])));
+            }
+            add(
+                find(Kind::LogGroup, &crate::desired::log_group_name(&f.name))
+                    .filter(|&j| forward(&changes[j])),
+            );
+        }
+        Some(Resource::ApiResource(r)) => {
+            add(api);
+            if let Some(parent) = parent_path(&r.path) {
+                add(find(Kind::ApiResource, parent));
+            }
+        }
+        Some(Resource::Method(m)) => {
+            add(api);
+            add(find(Kind::ApiResource, &m.path));
+            if let Integration::LambdaProxy { function, .. } = &m.integration {
+                add(find(Kind::Function, function).filter(|&j| forward(&changes[j])));
+            }
+        }
+        Some(Resource::GatewayResponse(_)) => add(api),
+        Some(Resource::Permission(p)) => {
+            add(api);
+            add(find(Kind::Function, &p.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::AccountSettings(_)) => {
+            deps.extend(all(&|o| o.address.kind == Kind::AccountRole && forward(o)));
+        }
+        Some(Resource::Stage(_)) => {
+            add(api);
+            deps.extend(all(&|o| {
+                matches!(
+                    o.address.kind,
+                    Kind::ApiResource
+                        | Kind::Method
+                        | Kind::GatewayResponse
+                        | Kind::AccountSettings
+                ) || (o.address.kind == Kind::Permission && forward(o))
+            }));
+        }
+        _ => {}
+    }
+    deps.into_iter().filter(|&d| d != i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::diff;
+    use crate::model::*;
+    use std::collections::BTreeMap;
+
+    fn tags() -> Tags {
+        BTreeMap::from([(STACK_TAG.into(), "s".into())])
+    }
+
+    fn function(name: &str) -> Resource {
+        Resource::Function(Function {
+            name: name.into(),
+            runtime: "python3.12".into(),
+            handler: "index.handler".into(),
+            memory_mb: 128,
+            timeout_s: 3,
+            description: String::new(),
+            environment: BTreeMap::new(),
+            role_arn: format!("arn:aws:iam::1:role/{name}-exec"),
+            code_sha256: "x".into(),
+            tags: tags(),
+        })
+    }
+
+    fn role(name: &str) -> Resource {
+        Resource::Role(Role {
+            name: name.into(),
+            trust_service: "lambda.amazonaws.com".into(),
+            policy: "{}".into(),
+            tags: tags(),
+        })
+    }
+
+    fn method(path: &str, function: &str) -> Resource {
+        Resource::Method(Method {
+            path: path.into(),
+            verb: "GET".into(),
+            authorization: "NONE".into(),
+            integration: Integration::LambdaProxy {
+                function: function.into(),
+                uri: format!("uri:{function}"),
+            },
+        })
+    }
+
+    fn resource(path: &str) -> Resource {
+        Resource::ApiResource(ApiResource { path: path.into() })
+    }
+
+    fn stage(model: &str) -> Resource {
+        Resource::Stage(Stage {
+            name: "prod".into(),
+            model: model.into(),
+            log_level: "OFF".into(),
+            data_trace: false,
+            metrics: false,
+            tags: tags(),
+        })
+    }
+
+    fn api() -> Resource {
+        Resource::RestApi(RestApi {
+            name: "s-api".into(),
+            endpoint_type: "REGIONAL".into(),
+            tags: tags(),
+        })
+    }
+
+    fn position(steps: &[Step], kind: Kind, name: &str) -> usize {
+        steps
+            .iter()
+            .position(|s| s.kind == kind && s.name == name)
+            .unwrap_or_else(|| panic!("no step {kind:?} {name}"))
+    }
+
+    fn plan(desired: &[Resource], live: &[Resource]) -> Vec<Step> {
+        build(diff(desired, live, &Default::default())).unwrap()
+    }
+
+    #[test]
+    fn creates_follow_their_dependencies() {
+        let desired = vec![
+            stage("m1"),
+            method("/a/b", "s-f"),
+            resource("/a/b"),
+            resource("/a"),
+            api(),
+            function("s-f"),
+            role("s-f-exec"),
+        ];
+        let steps = plan(&desired, &[]);
+        assert_eq!(steps.len(), 7);
+        let at = |k, n| position(&steps, k, n);
+        assert!(at(Kind::Role, "s-f-exec") < at(Kind::Function, "s-f"));
+        assert!(at(Kind::RestApi, "s-api") < at(Kind::ApiResource, "/a"));
+        assert!(at(Kind::ApiResource, "/a") < at(Kind::ApiResource, "/a/b"));
+        assert!(at(Kind::ApiResource, "/a/b") < at(Kind::Method, "GET /a/b"));
+        assert!(at(Kind::Function, "s-f") < at(Kind::Method, "GET /a/b"));
+        assert!(at(Kind::Method, "GET /a/b") < at(Kind::Stage, "prod"));
+        for s in &steps {
+            assert!(s.depends_on.iter().all(|&d| d < s.id), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn removing_a_route_and_its_function_redeploys_before_deleting() {
+        let live = vec![
+            api(),
+            resource("/old"),
+            method("/old", "s-old"),
+            function("s-old"),
+            role("s-old-exec"),
+            stage("m1"),
+        ];
+        let desired = vec![api(), stage("m2")];
+        let steps = plan(&desired, &live);
+        let at = |k, n| position(&steps, k, n);
+        // The method goes with its resource: one DeleteResource, no DeleteMethod.
+        assert!(steps.iter().all(|s| s.kind != Kind::Method));
+        assert!(at(Kind::ApiResource, "/old") < at(Kind::Stage, "prod"));
+        assert!(at(Kind::Stage, "prod") < at(Kind::Function, "s-old"));
+        assert!(at(Kind::Function, "s-old") < at(Kind::Role, "s-old-exec"));
+    }
+
+    #[test]
+    fn deleting_the_api_subsumes_its_contents() {
+        let live = vec![api(), resource("/a"), method("/a", "s-f"), stage("m")];
+        let steps = plan(&[], &live);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            (steps[0].kind, steps[0].action),
+            (Kind::RestApi, Action::Delete)
+        );
+    }
+
+    #[test]
+    fn no_changes_no_steps() {
+        let all = vec![
+            api(),
+            resource("/a"),
+            method("/a", "s-f"),
+            stage("m"),
+            function("s-f"),
+        ];
+        assert!(plan(&all, &all).is_empty());
+    }
+}
