@@ -359,15 +359,27 @@ pub fn canonical_json(doc: &str) -> String {
     }
 }
 
-/// IAM accepts a one-element list and a bare string alike; compare them as the bare string.
+/// IAM accepts a one-element list and a bare string alike (for Action, Resource, …); compare them
+/// as the bare string. `Statement` stays a list, the form everyone writes and expects.
 fn normalise(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match v {
         Value::Array(items) if items.len() == 1 => normalise(items.into_iter().next().unwrap()),
         Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("Statement", Value::Array(items)) => {
+                            Value::Array(items.into_iter().map(normalise).collect())
+                        }
+                        ("Statement", one @ Value::Object(_)) => Value::Array(vec![normalise(one)]),
+                        (_, v) => normalise(v),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
         other => other,
     }
 }

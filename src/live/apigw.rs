@@ -38,8 +38,10 @@ pub async fn read_api(
     let mut live = LiveApi::default();
     match ours.as_slice() {
         [] => {
+            // Only an untagged API is a look-alike: one tagged for another stack is theirs.
+            let untagged = |a: &&gw::RestApi| a.tags().is_none_or(|t| !t.contains_key(STACK_TAG));
             if let Some(name) = wanted_name
-                && apis.iter().any(|a| a.name() == Some(name))
+                && apis.iter().filter(untagged).any(|a| a.name() == Some(name))
             {
                 live.conflicts.push(not_owned("rest_api", name));
             }

@@ -21,7 +21,10 @@ pub fn decode_policy(doc: &str) -> String {
 pub fn trust_service(doc: &str) -> String {
     let canonical = canonical_json(&decode_policy(doc));
     let v: serde_json::Value = serde_json::from_str(&canonical).unwrap_or_default();
-    let statement = &v["Statement"];
+    let statements = v["Statement"].as_array().map_or(&[][..], Vec::as_slice);
+    let [statement] = statements else {
+        return canonical;
+    };
     match statement["Principal"]["Service"].as_str() {
         Some(service)
             if statement["Effect"] == "Allow" && statement["Action"] == "sts:AssumeRole" =>
@@ -149,5 +152,18 @@ async fn read_role_exists(aws: &Aws, name: &str) -> Result<bool> {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_service_reads_one_service_from_an_encoded_document() {
+        let doc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert_eq!(trust_service(doc), "lambda.amazonaws.com");
+        let two = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"a"},"Action":"sts:AssumeRole"},{"Effect":"Allow"}]}"#;
+        assert!(trust_service(two).starts_with('{'));
     }
 }

@@ -1,0 +1,6 @@
+//! Integration tests: one binary (one link) for every module, run against the emulators that
+//! `scripts/test.sh` starts. A missing emulator fails the test with the command that starts it.
+
+mod support;
+
+mod core;

@@ -1,0 +1,344 @@
+//! Shared test support: which emulator, a scratch copy of an example with a unique stack name,
+//! running the real binary, and SDK clients to check outcomes independently of stackctl.
+
+#![allow(dead_code)]
+
+use aws_config::{BehaviorVersion, Region};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    LocalStack,
+    MiniStack,
+}
+
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    pub kind: Kind,
+    pub endpoint: String,
+}
+
+impl Emulator {
+    /// The emulator the test needs; fails (never skips) when it is not running.
+    pub fn get(kind: Kind) -> Emulator {
+        let (var, default) = match kind {
+            Kind::LocalStack => ("STACKCTL_TEST_LOCALSTACK", "http://127.0.0.1:4566"),
+            Kind::MiniStack => ("STACKCTL_TEST_MINISTACK", "http://127.0.0.1:4567"),
+        };
+        let endpoint = std::env::var(var).unwrap_or_else(|_| default.to_string());
+        let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let reachable = addr
+            .parse()
+            .ok()
+            .and_then(|a| {
+                std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2)).ok()
+            })
+            .is_some();
+        assert!(
+            reachable,
+            "{kind:?} is not reachable at {endpoint} (set {var} to override).\n\
+             Start it with `scripts/emulators.sh start`, or run the whole suite with `scripts/test.sh`."
+        );
+        Emulator { kind, endpoint }
+    }
+
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load()
+            .await
+    }
+
+    pub async fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk_config().await)
+    }
+    pub async fn apigw(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config().await)
+    }
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
+    }
+    pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config().await)
+    }
+}
+
+/// A scratch copy of an example directory whose stack name is made unique for this test.
+pub struct Stack {
+    pub emu: Emulator,
+    pub dir: PathBuf,
+    pub name: String,
+    pub call_log: PathBuf,
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{:x}{:x}{}",
+        std::process::id() % 0xfff,
+        nanos % 0xffff,
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Stack {
+    /// Copies `examples/<example>` and renames its stack to `<prefix>-<unique>`.
+    pub fn from_example(emu: &Emulator, example: &str, prefix: &str) -> Stack {
+        let name = format!("{prefix}-{}", unique_suffix());
+        assert!(name.len() <= 32, "stack name {name} too long");
+        let dir = std::env::temp_dir().join(format!("stackctl-it-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&repo().join("examples").join(example), &dir);
+        let stack = Stack {
+            emu: emu.clone(),
+            call_log: dir.join("calls.jsonl"),
+            dir,
+            name,
+        };
+        let text = stack.read_file();
+        let renamed = replace_table_name(&text, "[stack]", &stack.name);
+        // REST API names are not unique: give each test its own, so look-alikes do not collide.
+        let renamed = if renamed.contains("\n[api]") {
+            replace_table_name(&renamed, "[api]", &stack.api_name())
+        } else {
+            renamed
+        };
+        stack.write_file(&renamed);
+        stack
+    }
+
+    pub fn api_name(&self) -> String {
+        format!("{}-api", self.name)
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.dir.join("stack.toml")
+    }
+
+    pub fn read_file(&self) -> String {
+        std::fs::read_to_string(self.file()).unwrap()
+    }
+
+    pub fn write_file(&self, text: &str) {
+        std::fs::write(self.file(), text).unwrap();
+    }
+
+    /// Replaces `from` with `to` in stack.toml, failing if `from` is not there.
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = self.read_file();
+        assert!(text.contains(from), "stack.toml has no {from:?}:\n{text}");
+        self.write_file(&text.replacen(from, to, 1));
+    }
+
+    pub fn function(&self, key: &str) -> String {
+        format!("{}-{key}", self.name)
+    }
+
+    /// Runs stackctl against this stack's file and emulator; returns the output with stdout,
+    /// stderr and exit code, and the AWS calls it made.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let _ = std::fs::remove_file(&self.call_log);
+        let mut cmd = stackctl_command(&self.emu);
+        cmd.arg("-f").arg(self.file()).args(args);
+        cmd.env("STACKCTL_CALL_LOG", &self.call_log);
+        let output = cmd.output().expect("stackctl runs");
+        let calls = std::fs::read_to_string(&self.call_log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        Run { output, calls }
+    }
+
+    /// Runs and asserts success.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code(), 0, "stackctl {args:?} failed:\n{}", run.all());
+        run
+    }
+
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "--yes", "--color", "never"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "--yes", "--color", "never"])
+    }
+
+    pub fn plan_json(&self) -> Value {
+        let run = self.run(&["plan", "--json"]);
+        assert!(run.code() == 0, "plan --json failed:\n{}", run.all());
+        serde_json::from_str(&run.stdout()).unwrap()
+    }
+
+    /// The plan's steps as "action type name" strings, sorted.
+    pub fn plan_steps(&self) -> Vec<String> {
+        let plan = self.plan_json();
+        let mut steps: Vec<String> = plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} {}",
+                    s["action"].as_str().unwrap(),
+                    s["type"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        steps.sort();
+        steps
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Sets `name` in `table` (e.g. `[stack]`), adding it if the table has none.
+pub fn replace_table_name(text: &str, table: &str, name: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_table = false;
+    let mut done = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            if in_table && !done {
+                out.push(format!("name = \"{name}\""));
+                done = true;
+            }
+            in_table = trimmed == table;
+        }
+        if in_table && !done && trimmed.starts_with("name") && trimmed.contains('=') {
+            out.push(format!("name = \"{name}\""));
+            done = true;
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    if in_table && !done {
+        out.push(format!("name = \"{name}\""));
+        done = true;
+    }
+    assert!(done, "no {table} table in the example");
+    out.join("\n") + "\n"
+}
+
+/// The stackctl binary, pointed at an emulator with test credentials and nothing else from the
+/// environment that could steer it elsewhere.
+pub fn stackctl_command(emu: &Emulator) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
+    cmd.env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", &emu.endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    pub attempts: u32,
+    pub ok: bool,
+}
+
+impl Call {
+    pub fn is_write(&self) -> bool {
+        !["Get", "List", "Describe", "Filter", "StartLiveTail"]
+            .iter()
+            .any(|p| self.operation.starts_with(p))
+    }
+}
+
+pub struct Run {
+    pub output: Output,
+    pub calls: Vec<Call>,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout(), self.stderr())
+    }
+    pub fn writes(&self) -> Vec<String> {
+        self.calls
+            .iter()
+            .filter(|c| c.is_write())
+            .map(|c| format!("{}:{}", c.service, c.operation))
+            .collect()
+    }
+}
+
+/// Declares one async test per emulator from a body taking an `Emulator`.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn localstack() {
+                let f = $body;
+                f($crate::support::Emulator::get(
+                    $crate::support::Kind::LocalStack,
+                ))
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn ministack() {
+                let f = $body;
+                f($crate::support::Emulator::get(
+                    $crate::support::Kind::MiniStack,
+                ))
+                .await;
+            }
+        }
+    };
+}
