@@ -3,7 +3,7 @@
 # MiniStack 1.5.33 (runs functions), each in its own venv under .emulators/,
 # listening on loopback only, with fresh in-memory state on every start.
 #
-#   scripts/emulators.sh install          create/refresh the venvs (a no-op when current)
+#   scripts/emulators.sh install [WHICH]  create/refresh the venvs (a no-op when current)
 #   scripts/emulators.sh start [WHICH]    start in the background and wait until healthy;
 #                                         one already healthy on its port is reused
 #   scripts/emulators.sh stop [WHICH]     stop only the processes our pid files name
@@ -143,8 +143,15 @@ install_ministack() {
 cmd_install() {
   command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set STACKCTL_PYTHON)"
   mkdir -p "$EMU_DIR"
-  install_localstack
-  install_ministack
+  case "${1:-all}" in
+  localstack) install_localstack ;;
+  ministack) install_ministack ;;
+  all)
+    install_localstack
+    install_ministack
+    ;;
+  *) die "unknown emulator: $1 (localstack, ministack or all)" ;;
+  esac
 }
 
 # ---------------------------------------------------------------- processes
@@ -359,12 +366,12 @@ cmd_status() {
 }
 
 case "${1:-}" in
-install) cmd_install ;;
+install) cmd_install "${2:-all}" ;;
 start) cmd_start "${2:-all}" ;;
 stop) cmd_stop "${2:-all}" ;;
 status) cmd_status ;;
 *)
-  echo "usage: $0 install | start [localstack|ministack|all] | stop [localstack|ministack|all] | status" >&2
+  echo "usage: $0 install [localstack|ministack|all] | start [localstack|ministack|all] | stop [localstack|ministack|all] | status" >&2
   exit 2
   ;;
 esac

@@ -158,13 +158,14 @@ pub fn plan_text(plan: &Plan) -> String {
     for step in &plan.steps {
         out.push_str(&step_header(step));
         out.push('\n');
-        let width = step
-            .changes
-            .iter()
-            .map(|c| c.attribute.len())
-            .max()
-            .unwrap_or(0);
-        for c in &step.changes {
+        // What a delete removes is named by its header; its old attributes are noise.
+        let changes: &[AttrChange] = if step.action == Action::Delete {
+            &[]
+        } else {
+            &step.changes
+        };
+        let width = changes.iter().map(|c| c.attribute.len()).max().unwrap_or(0);
+        for c in changes {
             out.push_str(&change_line(step.action, c, width));
             out.push('\n');
         }
