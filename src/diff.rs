@@ -1,7 +1,7 @@
 //! Pure: (desired, live) → the changes to make. Both sides are normalised to the same shape first,
 //! so defaults and what stackctl does not manage never show up as changes.
 
-use crate::model::{Address, Resource};
+use crate::model::{Address, Kind, Resource};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,7 +100,16 @@ pub fn diff(
     secrets: &BTreeSet<(String, String)>,
 ) -> Vec<Change> {
     let desired: BTreeMap<Address, &Resource> = desired.iter().map(|r| (r.address(), r)).collect();
-    let live: BTreeMap<Address, &Resource> = live.iter().map(|r| (r.address(), r)).collect();
+    let mut live: BTreeMap<Address, &Resource> = live.iter().map(|r| (r.address(), r)).collect();
+    // A stack has one REST API, found by its tag: a different name is a rename, not another API.
+    let api =
+        |m: &BTreeMap<Address, &Resource>| m.keys().find(|a| a.kind == Kind::RestApi).cloned();
+    if let (Some(wanted), Some(found)) = (api(&desired), api(&live))
+        && wanted != found
+    {
+        let r = live.remove(&found).expect("found above");
+        live.insert(wanted, r);
+    }
     let addresses: BTreeSet<&Address> = desired.keys().chain(live.keys()).collect();
     let mut out = Vec::new();
     for address in addresses {
@@ -234,6 +243,21 @@ mod tests {
         assert_eq!(attrs, ["environment.TOKEN", "memory_mb"]);
         assert!(changes[0].changes[0].sensitive);
         assert!(!changes[0].changes[1].sensitive);
+    }
+
+    #[test]
+    fn a_renamed_api_is_updated_in_place() {
+        let api = |name: &str| {
+            Resource::RestApi(RestApi {
+                name: name.into(),
+                endpoint_type: "REGIONAL".into(),
+                tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+            })
+        };
+        let changes = diff(&[api("new")], &[api("old")], &BTreeSet::new());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].action, Action::Update);
+        assert_eq!(changes[0].changes[0].attribute, "name");
     }
 
     #[test]

@@ -10,12 +10,27 @@ pub const STACK_TAG: &str = "stackctl:stack";
 pub const ROLE_POLICY_NAME: &str = "stackctl-logs";
 /// The account-wide role API Gateway uses to write logs, created when none usable is set.
 pub const CLOUDWATCH_ROLE_NAME: &str = "stackctl-apigateway-cloudwatch";
-pub const CLOUDWATCH_POLICY_ARN: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+/// The AWS-managed policy the account-wide logging role carries, in the region's partition.
+pub fn cloudwatch_policy_arn(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+}
 /// Statement ids of the invoke permissions stackctl adds start with this.
 pub const SID_PREFIX: &str = "stackctl-";
-/// Prefix of the deployment description that records which API model a deployment serves.
+/// Prefix of the stage and deployment descriptions that record which API model is served.
 pub const FINGERPRINT_PREFIX: &str = "stackctl api-model ";
+
+/// The stage description recording the model fingerprint and the deployment that serves it: a
+/// stage redeployed by anyone else then no longer matches, and is redeployed.
+pub fn stage_description(model: &str, deployment_id: &str) -> String {
+    format!("{FINGERPRINT_PREFIX}{model} deployment {deployment_id}")
+}
+
+/// The model a stage serves, from its description, if its deployment is the one recorded there.
+pub fn served_model(description: Option<&str>, deployment_id: Option<&str>) -> Option<String> {
+    let rest = description?.strip_prefix(FINGERPRINT_PREFIX)?;
+    let (model, recorded) = rest.split_once(" deployment ")?;
+    (Some(recorded) == deployment_id).then(|| model.to_string())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -251,6 +266,7 @@ impl Resource {
                 tags(&mut a, &f.tags);
             }
             Resource::RestApi(r) => {
+                put("name", quote(&r.name));
                 put("endpoint", r.endpoint_type.clone());
                 tags(&mut a, &r.tags);
             }
@@ -401,6 +417,18 @@ mod tests {
             long.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
+    }
+
+    #[test]
+    fn served_model_needs_the_recorded_deployment() {
+        let d = stage_description("abc", "dep1");
+        assert_eq!(served_model(Some(&d), Some("dep1")).as_deref(), Some("abc"));
+        assert_eq!(served_model(Some(&d), Some("dep2")), None);
+        assert_eq!(
+            served_model(Some("made in the console"), Some("dep1")),
+            None
+        );
+        assert_eq!(served_model(None, Some("dep1")), None);
     }
 
     #[test]

@@ -224,17 +224,30 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                     matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
                 }));
             }
-            Some(Resource::Permission(_)) => deps.extend(all(&|o| o.address.kind == Kind::Stage)),
+            // After the stage stops routing to it; and after any write to the same function, since
+            // each write moves the function's RevisionId that the next one must carry.
+            Some(Resource::Permission(p)) => deps.extend(all(&|o| {
+                o.address.kind == Kind::Stage
+                    || (o.address.kind == Kind::Function
+                        && o.address.name == p.function
+                        && forward(o))
+            })),
             Some(Resource::Role(r)) => deps.extend(all(&|o| {
                 o.address.kind == Kind::Function
                     && [&o.live, &o.desired].iter().any(|x| {
                         matches!(x, Some(Resource::Function(f)) if f.role_arn.ends_with(&format!("/{}", r.name)))
                     })
             })),
+            // The log group is the stack's breadcrumb (see live::read): it goes last.
             Some(Resource::LogGroup(g)) => deps.extend(all(&|o| {
-                o.address.kind == Kind::Function
-                    && o.action == Action::Delete
-                    && crate::desired::log_group_name(&o.address.name) == g.name
+                o.action == Action::Delete
+                    && match o.address.kind {
+                        Kind::Function => crate::desired::log_group_name(&o.address.name) == g.name,
+                        Kind::Role => o.address.name.strip_suffix("-exec").is_some_and(|f| {
+                            crate::desired::log_group_name(f) == g.name
+                        }),
+                        _ => false,
+                    }
             })),
             Some(Resource::ApiResource(r)) => deps.extend(all(&|o| match &o.live {
                 Some(Resource::Method(m)) => o.action == Action::Delete && m.path == r.path,
@@ -252,6 +265,15 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         .iter()
         .position(|o| o.address.kind == Kind::RestApi && forward(o));
     match c.desired.as_ref() {
+        // The log group is the stack's breadcrumb (see live::read): it comes first.
+        Some(Resource::Role(r)) => {
+            if let Some(function) = r.name.strip_suffix("-exec") {
+                add(
+                    find(Kind::LogGroup, &crate::desired::log_group_name(function))
+                        .filter(|&j| forward(&changes[j])),
+                );
+            }
+        }
         Some(Resource::Function(f)) => {
             if let Some(role) = f.role_arn.rsplit('/').next() {
                 add(find(Kind::Role, role).filter(|&j| forward(&changes[j])));
@@ -423,6 +445,23 @@ mod tests {
         assert!(at(Kind::ApiResource, "/old") < at(Kind::Stage, "prod"));
         assert!(at(Kind::Stage, "prod") < at(Kind::Function, "s-old"));
         assert!(at(Kind::Function, "s-old") < at(Kind::Role, "s-old-exec"));
+    }
+
+    #[test]
+    fn log_groups_are_created_first_and_deleted_last() {
+        let group = |name: &str| {
+            Resource::LogGroup(LogGroup {
+                name: crate::desired::log_group_name(name),
+                retention_days: None,
+                tags: tags(),
+            })
+        };
+        let steps = plan(&[role("s-f-exec"), function("s-f"), group("s-f")], &[]);
+        let at = |steps: &[Step], k, n| position(steps, k, n);
+        assert!(at(&steps, Kind::LogGroup, "/aws/lambda/s-f") < at(&steps, Kind::Role, "s-f-exec"));
+        let steps = plan(&[], &[role("s-f-exec"), function("s-f"), group("s-f")]);
+        assert!(at(&steps, Kind::Role, "s-f-exec") < at(&steps, Kind::LogGroup, "/aws/lambda/s-f"));
+        assert!(at(&steps, Kind::Function, "s-f") < at(&steps, Kind::LogGroup, "/aws/lambda/s-f"));
     }
 
     #[test]

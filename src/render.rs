@@ -193,6 +193,15 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
+/// What an apply did, once it succeeded.
+pub fn applied_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "Apply complete: {} created, {} updated, {} replaced, {} deleted.",
+        s.create, s.update, s.replace, s.delete
+    )
+}
+
 /// The plan as one JSON object (documented in the README): secrets masked.
 pub fn plan_json(plan: &Plan) -> serde_json::Value {
     let steps: Vec<serde_json::Value> = plan

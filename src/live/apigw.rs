@@ -2,7 +2,7 @@
 //! (GetResources with embedded methods, the stages, the gateway responses, the served deployment).
 
 use super::{Conflict, not_owned, owned};
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::{Aws, CallExt};
 use crate::model::*;
 use anyhow::Result;
 use aws_sdk_apigateway::types as gw;
@@ -18,10 +18,13 @@ pub struct LiveApi {
 }
 
 /// Finds the stack's API by its tag; reports duplicates, and an untagged API with the wanted name.
+/// `adopt` is the id `[import]` names: while no API carries the tag, that untagged API is the stack's.
 pub async fn read_api(
     aws: &Aws,
     stack: &str,
     wanted_name: Option<&str>,
+    wanted_stage: Option<&str>,
+    adopt: Option<&str>,
 ) -> Result<Option<LiveApi>> {
     aws.pacer.wait("GetRestApis").await;
     let apis = aws
@@ -40,6 +43,26 @@ pub async fn read_api(
         [] => {
             // Only an untagged API is a look-alike: one tagged for another stack is theirs.
             let untagged = |a: &&gw::RestApi| a.tags().is_none_or(|t| !t.contains_key(STACK_TAG));
+            if let Some(id) = adopt {
+                match apis.iter().find(|a| a.id() == Some(id)) {
+                    Some(api) if untagged(&api) => {
+                        read_contents(aws, api, &mut live).await?;
+                        tags_of_adopted(aws, id, &mut live).await?;
+                        keep_owned_stages(&mut live, stack, wanted_stage, true);
+                    }
+                    found => live.conflicts.push(Conflict {
+                        what: format!("rest_api {id}"),
+                        message: match found {
+                            Some(_) => format!(
+                                "[import] adopts REST API {id}, but it carries the tag {STACK_TAG} of another stack"
+                            ),
+                            None => format!("[import] adopts REST API {id}, which does not exist"),
+                        },
+                        hint: "fix rest_api in [import], or remove it to let the stack create its own API".into(),
+                    }),
+                }
+                return Ok(Some(live));
+            }
             if let Some(name) = wanted_name
                 && apis.iter().filter(untagged).any(|a| a.name() == Some(name))
             {
@@ -47,7 +70,10 @@ pub async fn read_api(
             }
             return Ok(Some(live));
         }
-        [api] => read_contents(aws, api, &mut live).await?,
+        [api] => {
+            read_contents(aws, api, &mut live).await?;
+            keep_owned_stages(&mut live, stack, wanted_stage, false);
+        }
         many => {
             let ids: Vec<&str> = many.iter().filter_map(|a| a.id()).collect();
             live.conflicts.push(Conflict {
@@ -62,6 +88,24 @@ pub async fn read_api(
         }
     }
     Ok(Some(live))
+}
+
+/// Stages are taggable, so a stage is the stack's only with the tag (or when the whole API is
+/// adopted through `[import]`): a stage someone added by hand is left alone, and an untagged one
+/// with the name the stack wants is a conflict, not silently taken over.
+fn keep_owned_stages(live: &mut LiveApi, stack: &str, wanted: Option<&str>, adopted: bool) {
+    let mut conflicts = Vec::new();
+    live.resources.retain(|r| match r {
+        Resource::Stage(s) => {
+            let ours = s.tags.get(STACK_TAG).is_some_and(|v| v == stack);
+            if !ours && !adopted && wanted == Some(s.name.as_str()) {
+                conflicts.push(not_owned("stage", &s.name));
+            }
+            ours || adopted
+        }
+        _ => true,
+    });
+    live.conflicts.extend(conflicts);
 }
 
 async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Result<()> {
@@ -155,10 +199,8 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
 
     for s in stages.item() {
         let name = s.stage_name().unwrap_or_default().to_string();
-        let model = match s.deployment_id() {
-            Some(dep) => deployment_model(aws, &id, dep).await?,
-            None => "(none)".to_string(),
-        };
+        let model = served_model(s.description(), s.deployment_id())
+            .unwrap_or_else(|| format!("(deployment {})", s.deployment_id().unwrap_or("none")));
         let all = s.method_settings().and_then(|m| m.get("*/*"));
         live.resources.push(Resource::Stage(Stage {
             name,
@@ -178,25 +220,32 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
     Ok(())
 }
 
-/// The fingerprint recorded in the description of the deployment a stage serves.
-async fn deployment_model(aws: &Aws, api_id: &str, deployment_id: &str) -> Result<String> {
-    aws.pacer.wait("GetDeployment").await;
-    let out = match aws
-        .apigw
-        .get_deployment()
-        .rest_api_id(api_id)
-        .deployment_id(deployment_id)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok("(none)".into()),
-        Err(e) => return Err(e).ctx(format!("apigateway:GetDeployment {deployment_id}")),
-    };
-    Ok(out
-        .description()
-        .and_then(|d| d.strip_prefix(FINGERPRINT_PREFIX))
-        .map_or_else(|| format!("(deployment {deployment_id})"), str::to_string))
+/// The tags of an adopted API and its stages, from GetTags: LocalStack and MiniStack keep tags
+/// added by TagResource apart from what GetRestApis / GetStages return (AWS shows them in both),
+/// so without this an adopted API would look untagged after apply, forever.
+async fn tags_of_adopted(aws: &Aws, id: &str, live: &mut LiveApi) -> Result<()> {
+    let arn = format!(
+        "arn:{}:apigateway:{}::/restapis/{id}",
+        aws.partition(),
+        aws.region
+    );
+    for r in &mut live.resources {
+        let (tags, arn) = match r {
+            Resource::RestApi(a) => (&mut a.tags, arn.clone()),
+            Resource::Stage(s) => (&mut s.tags, format!("{arn}/stages/{}", s.name)),
+            _ => continue,
+        };
+        aws.pacer.wait("GetTags").await;
+        let out = aws
+            .apigw
+            .get_tags()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .ctx(format!("apigateway:GetTags {arn}"))?;
+        tags.extend(out.tags.unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// A live method as the model sees it; anything stackctl would not have built shows as `Other`.

@@ -35,6 +35,36 @@ pub fn trust_service(doc: &str) -> String {
     }
 }
 
+/// Whether a trust policy lets `service` assume the role, however the document is written (one
+/// statement or several, a service or a list of them, extra actions such as sts:TagSession).
+pub fn trusts(doc: &str, service: &str) -> bool {
+    let v: serde_json::Value = serde_json::from_str(&decode_policy(doc)).unwrap_or_default();
+    let as_list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &v["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    statements.iter().any(|st| {
+        st["Effect"] == "Allow"
+            && as_list(&st["Action"])
+                .iter()
+                .any(|a| a == "sts:AssumeRole" || a == "sts:*" || a == "*")
+            && as_list(&st["Principal"]["Service"])
+                .iter()
+                .any(|s| s == service)
+    })
+}
+
 fn tags_of(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
     tags.iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
@@ -43,57 +73,55 @@ fn tags_of(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
 
 /// Reads one role with its inline policy; `None` if it does not exist.
 async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>> {
-    let role = match aws.iam.get_role().role_name(name).send().await {
-        Ok(out) => out.role,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e).ctx(format!("iam:GetRole {name}")),
-    };
+    // Both reads at once: one round trip per role.
+    let (role, policy) = tokio::try_join!(
+        async {
+            match aws.read(aws.iam.get_role().role_name(name).send()).await {
+                Ok(out) => Ok(out.role),
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
+            }
+        },
+        async {
+            match aws
+                .read(
+                    aws.iam
+                        .get_role_policy()
+                        .role_name(name)
+                        .policy_name(ROLE_POLICY_NAME)
+                        .send(),
+                )
+                .await
+            {
+                Ok(out) => Ok(canonical_json(&decode_policy(out.policy_document()))),
+                Err(e) if is_not_found(&e) => Ok("(none)".to_string()),
+                Err(e) => Err(e).ctx(format!("iam:GetRolePolicy {name}")),
+            }
+        },
+    )?;
     let Some(role) = role else { return Ok(None) };
-    let tags = tags_of(role.tags());
-    let policy = match aws
-        .iam
-        .get_role_policy()
-        .role_name(name)
-        .policy_name(ROLE_POLICY_NAME)
-        .send()
-        .await
-    {
-        Ok(out) => canonical_json(&decode_policy(out.policy_document())),
-        Err(e) if is_not_found(&e) => "(none)".to_string(),
-        Err(e) => return Err(e).ctx(format!("iam:GetRolePolicy {name}")),
-    };
     Ok(Some(Role {
         name: name.to_string(),
         trust_service: trust_service(role.assume_role_policy_document().unwrap_or("")),
         policy,
-        tags,
+        tags: tags_of(role.tags()),
     }))
 }
 
-pub async fn read_roles(aws: &Aws, stack: &str, wanted: &[String]) -> Result<Found> {
-    let prefix = format!("{stack}-");
-    let listed = aws
-        .iam
-        .list_roles()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("iam:ListRoles")?;
-    let mut names: Vec<String> = wanted.to_vec();
-    names.extend(
-        listed
-            .iter()
-            .map(|r| r.role_name().to_string())
-            .filter(|n| n.starts_with(&prefix) && n.ends_with("-exec") && !wanted.contains(n)),
-    );
+/// Reads the execution roles the file wants (an untagged one is a conflict) and the orphan
+/// candidates (kept only if they carry the stack's tag).
+pub async fn read_roles(
+    aws: &Aws,
+    stack: &str,
+    wanted: &[String],
+    candidates: &[String],
+) -> Result<Found> {
+    let names: Vec<&String> = wanted.iter().chain(candidates).collect();
     let roles = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
     let mut found = Found::default();
-    for (name, role) in names.iter().zip(roles) {
+    for (name, role) in names.into_iter().zip(roles) {
         let Some(role) = role else { continue };
-        let ours = role.tags.get(STACK_TAG).is_some_and(|s| s == stack);
-        if ours {
+        if role.tags.get(STACK_TAG).is_some_and(|s| s == stack) {
             found.resources.push(Resource::Role(role));
         } else if wanted.contains(name) {
             found.conflicts.push(not_owned("role", name));
@@ -110,25 +138,19 @@ pub struct CloudWatch {
 
 pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
     aws.pacer.wait("GetAccount").await;
-    let (account, ours) = tokio::try_join!(
-        async {
-            aws.apigw
-                .get_account()
-                .send()
-                .await
-                .ctx("apigateway:GetAccount")
-        },
-        read_role_exists(aws, CLOUDWATCH_ROLE_NAME),
-    )?;
+    let account = aws
+        .read(aws.apigw.get_account().send())
+        .await
+        .ctx("apigateway:GetAccount")?;
     let current = account.cloudwatch_role_arn().map(str::to_string);
     let usable = match &current {
         Some(arn) => {
             let name = arn.rsplit('/').next().unwrap_or_default();
-            match aws.iam.get_role().role_name(name).send().await {
+            match aws.read(aws.iam.get_role().role_name(name).send()).await {
                 Ok(out) => out
                     .role
-                    .and_then(|r| r.assume_role_policy_document().map(trust_service))
-                    .filter(|s| s == "apigateway.amazonaws.com")
+                    .and_then(|r| r.assume_role_policy_document().map(str::to_string))
+                    .filter(|doc| trusts(doc, "apigateway.amazonaws.com"))
                     .map(|_| arn.clone()),
                 Err(e) if is_not_found(&e) => None,
                 Err(e) => return Err(e).ctx(format!("iam:GetRole {name}")),
@@ -139,7 +161,8 @@ pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
     let mut resources = vec![Resource::AccountSettings(AccountSettings {
         cloudwatch_role_arn: current,
     })];
-    if ours {
+    // Only when the setting must change is stackctl's own role looked for.
+    if usable.is_none() && read_role_exists(aws, CLOUDWATCH_ROLE_NAME).await? {
         resources.push(Resource::AccountRole(AccountRole {
             name: CLOUDWATCH_ROLE_NAME.into(),
         }));
@@ -148,7 +171,7 @@ pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
 }
 
 async fn read_role_exists(aws: &Aws, name: &str) -> Result<bool> {
-    match aws.iam.get_role().role_name(name).send().await {
+    match aws.read(aws.iam.get_role().role_name(name).send()).await {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
@@ -165,5 +188,16 @@ mod tests {
         assert_eq!(trust_service(doc), "lambda.amazonaws.com");
         let two = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"a"},"Action":"sts:AssumeRole"},{"Effect":"Allow"}]}"#;
         assert!(trust_service(two).starts_with('{'));
+    }
+
+    #[test]
+    fn a_shared_logging_role_written_differently_is_still_usable() {
+        let list = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","apigateway.amazonaws.com"]},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+        assert!(trusts(list, "apigateway.amazonaws.com"));
+        let two = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(trusts(two, "apigateway.amazonaws.com"));
+        let deny = r#"{"Statement":{"Effect":"Deny","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
+        assert!(!trusts(deny, "apigateway.amazonaws.com"));
+        assert!(!trusts(list, "states.amazonaws.com"));
     }
 }

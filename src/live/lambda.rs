@@ -14,12 +14,28 @@ struct LiveFunction {
     permissions: Vec<Permission>,
 }
 
-async fn read_function(aws: &Aws, stack: &str, name: &str) -> Result<Option<LiveFunction>> {
-    let out = match aws.lambda.get_function().function_name(name).send().await {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e).ctx(format!("lambda:GetFunction {name}")),
-    };
+/// `adopt`: the function is named in `[import]`, so untagged it still counts as the stack's.
+async fn read_function(
+    aws: &Aws,
+    stack: &str,
+    name: &str,
+    adopt: bool,
+) -> Result<Option<LiveFunction>> {
+    // The policy is read alongside, not after: one round trip per function, not two.
+    let (out, permissions) = tokio::try_join!(
+        async {
+            match aws
+                .read(aws.lambda.get_function().function_name(name).send())
+                .await
+            {
+                Ok(out) => Ok(Some(out)),
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(e).ctx(format!("lambda:GetFunction {name}")),
+            }
+        },
+        read_permissions(aws, name),
+    )?;
+    let Some(out) = out else { return Ok(None) };
     let Some(c) = out.configuration() else {
         return Ok(None);
     };
@@ -27,7 +43,10 @@ async fn read_function(aws: &Aws, stack: &str, name: &str) -> Result<Option<Live
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let owned = tags.get(STACK_TAG).is_some_and(|s| s == stack);
+    let owned = match tags.get(STACK_TAG) {
+        Some(s) => s == stack,
+        None => adopt,
+    };
     let function = Function {
         name: name.to_string(),
         runtime: c
@@ -47,11 +66,7 @@ async fn read_function(aws: &Aws, stack: &str, name: &str) -> Result<Option<Live
         code_sha256: c.code_sha256().unwrap_or_default().to_string(),
         tags,
     };
-    let permissions = if owned {
-        read_permissions(aws, name).await?
-    } else {
-        Vec::new()
-    };
+    let permissions = if owned { permissions } else { Vec::new() };
     Ok(Some(LiveFunction {
         function,
         revision: c.revision_id().unwrap_or_default().to_string(),
@@ -62,7 +77,10 @@ async fn read_function(aws: &Aws, stack: &str, name: &str) -> Result<Option<Live
 
 /// The statements stackctl added (by their statement-id prefix); others are left alone.
 async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
-    let policy = match aws.lambda.get_policy().function_name(name).send().await {
+    let policy = match aws
+        .read(aws.lambda.get_policy().function_name(name).send())
+        .await
+    {
         Ok(out) => out.policy.unwrap_or_default(),
         Err(e) if is_not_found(&e) => return Ok(Vec::new()),
         Err(e) => return Err(e).ctx(format!("lambda:GetPolicy {name}")),
@@ -98,28 +116,24 @@ pub fn parse_permissions(function: &str, policy: &str) -> Vec<Permission> {
         .collect()
 }
 
-pub async fn read_functions(aws: &Aws, stack: &str, wanted: &[String]) -> Result<Found> {
-    let prefix = format!("{stack}-");
-    let listed = aws
-        .lambda
-        .list_functions()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("lambda:ListFunctions")?;
-    let mut names: Vec<String> = wanted.to_vec();
-    names.extend(
-        listed
+/// Reads the functions the file wants (an untagged one is a conflict, unless `[import]` adopts
+/// it) and the orphan candidates (kept only if they carry the stack's tag).
+pub async fn read_functions(
+    aws: &Aws,
+    stack: &str,
+    wanted: &[String],
+    candidates: &[String],
+    adopt: &[String],
+) -> Result<Found> {
+    let names: Vec<&String> = wanted.iter().chain(candidates).collect();
+    let functions = try_join_all(
+        names
             .iter()
-            .filter_map(|f| f.function_name())
-            .filter(|n| n.starts_with(&prefix) && !wanted.iter().any(|w| w == n))
-            .map(str::to_string),
-    );
-    let functions = try_join_all(names.iter().map(|n| read_function(aws, stack, n))).await?;
+            .map(|n| read_function(aws, stack, n, adopt.contains(n))),
+    )
+    .await?;
     let mut found = Found::default();
-    for (name, f) in names.iter().zip(functions) {
+    for (name, f) in names.into_iter().zip(functions) {
         let Some(f) = f else { continue };
         if f.owned {
             found.revisions.insert(name.clone(), f.revision);

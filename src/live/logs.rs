@@ -1,54 +1,93 @@
-//! CloudWatch Logs: the functions' log groups. Lambda creates `/aws/lambda/<name>` itself on first
-//! invocation, untagged; the group of a function the stack owns is adopted, not reported as foreign.
+//! CloudWatch Logs: the functions' log groups, which double as the stack's breadcrumbs (see
+//! [`super::read`]). A group's ownership follows its function's: the group of a function the stack
+//! owns is the stack's, whether stackctl created it or Lambda did on first invoke. Only a group
+//! whose function the stack does not own (yet, or any more) has its own tag read.
 
-use super::Found;
 use crate::aws::{Aws, CallExt};
+use crate::desired::{log_group_name, stack_tags};
 use crate::model::{LogGroup, Resource, STACK_TAG};
 use anyhow::Result;
 use futures::future::try_join_all;
 
-pub async fn read_log_groups(aws: &Aws, stack: &str, functions: &[String]) -> Result<Found> {
-    let prefix = crate::desired::log_group_name(&format!("{stack}-"));
+/// A log group under `/aws/lambda/<stack>-`.
+#[derive(Debug, Clone)]
+pub struct Breadcrumb {
+    pub name: String,
+    /// The function the group is named after.
+    pub function: Option<String>,
+    pub retention_days: Option<i32>,
+    pub arn: String,
+}
+
+pub async fn list_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Breadcrumb>> {
+    let prefix = log_group_name(&format!("{stack}-"));
     let groups = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&prefix)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+        .read(
+            aws.logs
+                .describe_log_groups()
+                .log_group_name_prefix(&prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
         .await
         .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
-    let tagged = try_join_all(groups.iter().map(|g| async move {
-        let arn = g
-            .log_group_arn()
-            .map(str::to_string)
-            .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_string()))
-            .unwrap_or_default();
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let name = g.log_group_name().unwrap_or_default().to_string();
+            Breadcrumb {
+                function: name.strip_prefix("/aws/lambda/").map(str::to_string),
+                retention_days: g.retention_in_days(),
+                arn: g
+                    .log_group_arn()
+                    .map(str::to_string)
+                    .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_string()))
+                    .unwrap_or_default(),
+                name,
+            }
+        })
+        .collect())
+}
+
+/// The groups that are the stack's: those of functions it owns, and any other that carries the
+/// stack's tag (a function not created yet, or the remains of an interrupted destroy). The group of
+/// a look-alike function the stack does not own is never the stack's.
+pub async fn owned_log_groups(
+    aws: &Aws,
+    stack: &str,
+    groups: &[Breadcrumb],
+    owned: &[String],
+) -> Result<Vec<Resource>> {
+    let decided = |g: &Breadcrumb| g.function.as_ref().is_some_and(|f| owned.contains(f));
+    let undecided: Vec<&Breadcrumb> = groups.iter().filter(|g| !decided(g)).collect();
+    let tagged = try_join_all(undecided.iter().map(|g| async move {
         let out = aws
-            .logs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
+            .read(
+                aws.logs
+                    .list_tags_for_resource()
+                    .resource_arn(&g.arn)
+                    .send(),
+            )
             .await
-            .ctx(format!("logs:ListTagsForResource {arn}"))?;
-        anyhow::Ok(out.tags.unwrap_or_default())
+            .ctx(format!("logs:ListTagsForResource {}", g.name))?;
+        let ours = out
+            .tags()
+            .and_then(|t| t.get(STACK_TAG))
+            .is_some_and(|s| s == stack);
+        anyhow::Ok(ours.then(|| g.name.clone()))
     }))
     .await?;
-    let mut found = Found::default();
-    for (g, tags) in groups.iter().zip(tagged) {
-        let name = g.log_group_name().unwrap_or_default();
-        let ours = tags.get(STACK_TAG).is_some_and(|s| s == stack);
-        let wanted = functions
-            .iter()
-            .any(|f| crate::desired::log_group_name(f) == name);
-        if ours || (wanted && !tags.contains_key(STACK_TAG)) {
-            found.resources.push(Resource::LogGroup(LogGroup {
-                name: name.to_string(),
-                retention_days: g.retention_in_days(),
-                tags: tags.into_iter().collect(),
-            }));
-        }
-    }
-    Ok(found)
+    Ok(groups
+        .iter()
+        .filter(|g| decided(g) || tagged.iter().flatten().any(|n| *n == g.name))
+        .map(|g| {
+            Resource::LogGroup(LogGroup {
+                name: g.name.clone(),
+                retention_days: g.retention_days,
+                tags: stack_tags(stack),
+            })
+        })
+        .collect())
 }

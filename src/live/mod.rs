@@ -59,6 +59,11 @@ pub fn owned(tags: Option<&std::collections::HashMap<String, String>>, stack: &s
 
 /// Reads the live state of `config`'s stack. `for_destroy` skips the checks that only matter when
 /// creating (look-alikes of wanted names, the account's logging role).
+///
+/// Nothing here lists every function or role in the account. Each function's log group is the
+/// stack's breadcrumb: stackctl creates it before the function's role and function and deletes it
+/// after them, so one `DescribeLogGroups` by prefix names every function the stack ever made,
+/// including those the file no longer has (orphans) and the remains of an interrupted destroy.
 pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<Live> {
     let stack = config.name.as_str();
     let wanted_functions: Vec<String> = config
@@ -77,12 +82,29 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         .as_ref()
         .is_some_and(|a| a.logging != crate::config::LogLevel::Off);
 
-    let (account, roles, functions, log_groups, api, cloudwatch) = tokio::try_join!(
-        aws.account(),
-        iam::read_roles(aws, stack, &wanted_roles),
-        lambda::read_functions(aws, stack, &wanted_functions),
-        logs::read_log_groups(aws, stack, &wanted_functions),
-        apigw::read_api(aws, stack, config.api.as_ref().map(|a| a.name.as_str())),
+    // Adopting untagged resources named in [import] is for taking them over, never for deleting.
+    let adopted: Vec<String> = if for_destroy {
+        Vec::new()
+    } else {
+        config
+            .import
+            .functions
+            .keys()
+            .map(|k| config.function_name(k))
+            .collect()
+    };
+
+    let (groups, functions, roles, api, cloudwatch) = tokio::try_join!(
+        logs::list_log_groups(aws, stack),
+        lambda::read_functions(aws, stack, &wanted_functions, &[], &adopted),
+        iam::read_roles(aws, stack, &wanted_roles, &[]),
+        apigw::read_api(
+            aws,
+            stack,
+            config.api.as_ref().map(|a| a.name.as_str()),
+            config.api.as_ref().map(|a| a.stage.as_str()),
+            config.import.rest_api.as_deref().filter(|_| !for_destroy),
+        ),
         async {
             if logging && !for_destroy {
                 iam::read_cloudwatch_role(aws).await.map(Some)
@@ -92,17 +114,46 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         },
     )?;
 
-    let mut live = Live {
-        account,
-        ..Live::default()
-    };
-    for part in [roles, functions, log_groups] {
+    // Functions the file no longer has, found by their breadcrumbs; their roles by name.
+    let orphan_functions: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.function.clone())
+        .filter(|f| !wanted_functions.contains(f))
+        .collect();
+    // The execution roles of those functions, and of functions that now name their own `role`.
+    let orphan_roles: Vec<String> = orphan_functions
+        .iter()
+        .map(|f| format!("{f}-exec"))
+        .chain(
+            config
+                .functions
+                .iter()
+                .filter(|(_, f)| f.role.is_some())
+                .map(|(k, _)| desired::role_name(stack, k)),
+        )
+        .filter(|r| !wanted_roles.contains(r))
+        .collect();
+    let (orphans, orphan_roles) = tokio::try_join!(
+        lambda::read_functions(aws, stack, &[], &orphan_functions, &[]),
+        iam::read_roles(aws, stack, &[], &orphan_roles),
+    )?;
+
+    let mut live = Live::default();
+    for part in [functions, orphans, roles, orphan_roles] {
         live.resources.extend(part.resources);
         live.conflicts.extend(part.conflicts);
-        for (k, v) in part.revisions {
-            live.ids.revisions.insert(k, v);
-        }
+        live.ids.revisions.extend(part.revisions);
     }
+    let owned_functions: Vec<String> = live
+        .resources
+        .iter()
+        .filter_map(|r| match r {
+            Resource::Function(f) => Some(f.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let log_groups = logs::owned_log_groups(aws, stack, &groups, &owned_functions).await?;
+    live.resources.extend(log_groups);
     if let Some(api) = api {
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
@@ -114,10 +165,31 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         live.usable_cloudwatch_role = cw.usable.clone();
         live.resources.extend(cw.resources);
     }
+    live.account = match account_of(&live, &groups) {
+        Some(account) => account,
+        None => aws.account().await?,
+    };
     if for_destroy {
         live.conflicts.clear();
     }
     Ok(live)
+}
+
+/// The account id, from any ARN already read; `None` when nothing exists yet.
+fn account_of(live: &Live, groups: &[logs::Breadcrumb]) -> Option<String> {
+    let from_arn = |arn: &str| {
+        arn.split(':')
+            .nth(4)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+    };
+    live.resources
+        .iter()
+        .find_map(|r| match r {
+            Resource::Function(f) => from_arn(&f.role_arn),
+            _ => None,
+        })
+        .or_else(|| groups.iter().find_map(|g| from_arn(&g.arn)))
 }
 
 /// What one reader found.
