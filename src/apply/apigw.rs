@@ -2,7 +2,7 @@
 //! methods, gateway responses, the account's logging role setting, and the stage's deployment.
 
 use super::Ctx;
-use crate::aws::retry::retry;
+use crate::aws::retry::{after_failure, retry};
 use crate::aws::{CallExt, code, is_not_found};
 use crate::diff::Action;
 use crate::model::*;
@@ -12,7 +12,10 @@ use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
     EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
@@ -62,54 +65,109 @@ fn api_arn(ctx: &Ctx, api_id: &str) -> String {
     )
 }
 
-/// CreateRestApi is not idempotent and the SDK retries it on a lost response: so it is sent with
-/// SDK retries off, and after any failure the API is looked up by its tag before trying again.
-async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
-    let gw = &ctx.aws.apigw;
-    for attempt in 1..=4 {
-        ctx.aws.pacer.wait("CreateRestApi").await;
-        let sent = gw
-            .create_rest_api()
-            .name(&api.name)
-            .endpoint_configuration(
-                EndpointConfiguration::builder()
-                    .types(EndpointType::Regional)
-                    .build(),
-            )
-            .set_tags(Some(api.tags.clone().into_iter().collect()))
-            .customize()
-            .config_override(
-                aws_sdk_apigateway::config::Config::builder()
-                    .retry_config(aws_config::retry::RetryConfig::disabled()),
-            )
-            .send()
-            .await;
-        match sent {
-            Ok(out) => {
-                let id = out.id().unwrap_or_default().to_string();
-                ctx.set_api_id(&id);
-                return root_id(ctx, &id, out.root_resource_id()).await;
+/// How long after creating the stack's REST API a concurrent apply's create is looked for.
+const CONCURRENT_CREATE_SETTLE: Duration = Duration::from_secs(1);
+
+/// How often a create that API Gateway cannot deduplicate is attempted before giving up.
+const CREATE_ATTEMPTS: u32 = 6;
+
+/// Sends a create that API Gateway does not make idempotent (no name uniqueness, no client
+/// token). The SDK would resend it after a lost response and make a second one, so SDK retries are
+/// off; after any failure, `lookup` first looks for what an earlier attempt may have made, and
+/// only if nothing is there is the create sent again (after the server's Retry-After or a backoff).
+async fn create_unique<T, E, Fut, LFut>(
+    ctx: &Ctx,
+    op: &'static str,
+    what: &str,
+    mut send: impl FnMut() -> Fut,
+    mut lookup: impl FnMut() -> LFut,
+) -> Result<T>
+where
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    LFut: Future<Output = Result<Option<T>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut attempt = 1;
+    loop {
+        ctx.aws.pacer.wait(op).await;
+        let err = match send().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        if let Some(found) = lookup().await? {
+            return Ok(found);
+        }
+        match after_failure(&err, attempt) {
+            Some(delay) if attempt < CREATE_ATTEMPTS => {
+                tokio::time::sleep(delay).await;
+                attempt += 1;
             }
-            Err(e) => {
-                if let Some(id) = find_api_by_tag(ctx).await? {
-                    ctx.set_api_id(&id);
-                    return root_id(ctx, &id, None).await;
-                }
-                let client_error = matches!(
-                    code(&e),
-                    Some(c) if c != "TooManyRequestsException" && c != "ServiceUnavailableException" && c != "InternalFailure"
-                );
-                if client_error || attempt == 4 {
-                    return Err(e).ctx(format!("apigateway:CreateRestApi {}", api.name));
-                }
-                tokio::time::sleep(Duration::from_secs(attempt)).await;
-            }
+            _ => return Err(err).ctx(format!("apigateway:{op} {what}")),
         }
     }
-    unreachable!("the loop returns on its last attempt")
 }
 
-async fn find_api_by_tag(ctx: &Ctx) -> Result<Option<String>> {
+fn no_sdk_retries() -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Config::builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
+async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
+    let gw = &ctx.aws.apigw;
+    let (mut id, mut root) = create_unique(
+        ctx,
+        "CreateRestApi",
+        &api.name,
+        || async {
+            gw.create_rest_api()
+                .name(&api.name)
+                .endpoint_configuration(
+                    EndpointConfiguration::builder()
+                        .types(EndpointType::Regional)
+                        .build(),
+                )
+                .set_tags(Some(api.tags.clone().into_iter().collect()))
+                .customize()
+                .config_override(no_sdk_retries())
+                .send()
+                .await
+                .map(|out| {
+                    (
+                        out.id().unwrap_or_default().to_string(),
+                        out.root_resource_id().map(str::to_string),
+                    )
+                })
+        },
+        || async { Ok(tagged_apis(ctx).await?.first().map(|a| (a.0.clone(), None))) },
+    )
+    .await?;
+    // Another apply of the same stack may have created one at the same moment. Every apply
+    // agrees on the oldest (then lowest id) as the stack's API; a loser deletes its own. A look
+    // once now and once after a moment catches a concurrent create still in flight.
+    let mut all = tagged_apis(ctx).await?;
+    if all.len() == 1 {
+        tokio::time::sleep(CONCURRENT_CREATE_SETTLE).await;
+        all = tagged_apis(ctx).await?;
+    }
+    if let Some((winner, _)) = all.first().filter(|(w, _)| *w != id) {
+        ctx.aws.pacer.wait("DeleteRestApi").await;
+        match gw.delete_rest_api().rest_api_id(&id).send().await {
+            Err(e) if !is_not_found(&e) => {
+                return Err(e).ctx(format!(
+                    "apigateway:DeleteRestApi {id} (a duplicate of {winner} made by a concurrent apply)"
+                ));
+            }
+            _ => {}
+        }
+        id = winner.clone();
+        root = None;
+    }
+    ctx.set_api_id(&id);
+    root_id(ctx, &id, root.as_deref()).await
+}
+
+/// The stack's REST APIs by tag, oldest first (ties broken by id, so every reader agrees).
+async fn tagged_apis(ctx: &Ctx) -> Result<Vec<(String, i64)>> {
     ctx.aws.pacer.wait("GetRestApis").await;
     let apis = ctx
         .aws
@@ -122,10 +180,16 @@ async fn find_api_by_tag(ctx: &Ctx) -> Result<Option<String>> {
         .try_collect()
         .await
         .ctx("apigateway:GetRestApis")?;
-    Ok(apis
+    let mut found: Vec<(String, i64)> = apis
         .iter()
-        .find(|a| crate::live::owned(a.tags(), &ctx.config.name))
-        .and_then(|a| a.id().map(str::to_string)))
+        .filter(|a| crate::live::owned(a.tags(), &ctx.config.name))
+        .filter_map(|a| {
+            let created = a.created_date().map(|d| d.secs()).unwrap_or(i64::MAX);
+            a.id().map(|id| (id.to_string(), created))
+        })
+        .collect();
+    found.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    Ok(found)
 }
 
 async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
@@ -154,6 +218,15 @@ async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
 async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Result<()> {
     let id = ctx.api_id()?;
     let gw = &ctx.aws.apigw;
+    if step.changed("name") {
+        ctx.aws.pacer.wait("UpdateRestApi").await;
+        gw.update_rest_api()
+            .rest_api_id(&id)
+            .patch_operations(replace("/name", &api.name))
+            .send()
+            .await
+            .ctx(format!("apigateway:UpdateRestApi {id} /name"))?;
+    }
     if step.changed("endpoint") {
         ctx.aws.pacer.wait("UpdateRestApi").await;
         gw.update_rest_api()
@@ -404,18 +477,46 @@ async fn update_account(ctx: &Ctx, s: &AccountSettings) -> Result<()> {
     Ok(())
 }
 
+/// The description carries the API model's fingerprint, which is also how a deployment made by
+/// an attempt whose response was lost is found again: one with the same fingerprint serves the
+/// same model.
 async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<String> {
-    ctx.aws.pacer.wait("CreateDeployment").await;
-    let out = ctx
-        .aws
-        .apigw
-        .create_deployment()
-        .rest_api_id(api_id)
-        .description(format!("{FINGERPRINT_PREFIX}{model}"))
-        .send()
-        .await
-        .ctx(format!("apigateway:CreateDeployment {api_id}"))?;
-    Ok(out.id().unwrap_or_default().to_string())
+    let description = format!("{FINGERPRINT_PREFIX}{model}");
+    let gw = &ctx.aws.apigw;
+    create_unique(
+        ctx,
+        "CreateDeployment",
+        api_id,
+        || async {
+            gw.create_deployment()
+                .rest_api_id(api_id)
+                .description(&description)
+                .customize()
+                .config_override(no_sdk_retries())
+                .send()
+                .await
+                .map(|out| out.id().unwrap_or_default().to_string())
+        },
+        || async {
+            ctx.aws.pacer.wait("GetDeployments").await;
+            let found = gw
+                .get_deployments()
+                .rest_api_id(api_id)
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx(format!("apigateway:GetDeployments {api_id}"))?;
+            Ok(found
+                .into_iter()
+                .filter(|d| d.description() == Some(description.as_str()))
+                .max_by_key(|d| d.created_date().map(|t| t.secs()))
+                .and_then(|d| d.id))
+        },
+    )
+    .await
 }
 
 fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
@@ -430,7 +531,7 @@ fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
 /// a stage would reset the stage's settings on some implementations.
 async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
     let api_id = ctx.api_id()?;
-    let deployment = create_deployment(ctx, &api_id, &s.model).await?;
+    let mut deployment = create_deployment(ctx, &api_id, &s.model).await?;
     ctx.aws.pacer.wait("CreateStage").await;
     match ctx
         .aws
@@ -444,13 +545,75 @@ async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
         .await
     {
         Ok(_) => {}
-        // Created by an attempt whose response was lost: point it at this deployment below.
-        Err(e) if code(&e) == Some("ConflictException") => {}
+        // Created by an attempt whose response was lost, or by a concurrent apply of the same
+        // stack. If the stage already serves a deployment of this very model, that one is kept
+        // and ours deleted, so no unused deployment is left; otherwise the stage is pointed at ours.
+        Err(e) if code(&e) == Some("ConflictException") => {
+            if let Some(theirs) = same_model_deployment(ctx, &api_id, &s.name, &deployment).await? {
+                ctx.aws.pacer.wait("DeleteDeployment").await;
+                match ctx
+                    .aws
+                    .apigw
+                    .delete_deployment()
+                    .rest_api_id(&api_id)
+                    .deployment_id(&deployment)
+                    .send()
+                    .await
+                {
+                    Err(e) if !is_not_found(&e) => {
+                        return Err(e).ctx(format!("apigateway:DeleteDeployment {deployment}"));
+                    }
+                    _ => deployment = theirs,
+                }
+            }
+        }
         Err(e) => return Err(e).ctx(format!("apigateway:CreateStage {}", s.name)),
     }
-    let mut ops = vec![replace("/deploymentId", &deployment)];
+    let mut ops = vec![
+        replace("/deploymentId", &deployment),
+        replace("/description", stage_description(&s.model, &deployment)),
+    ];
     ops.extend(settings_ops(s));
     patch_stage(ctx, &api_id, &s.name, ops).await
+}
+
+/// The deployment `stage` serves, when it is not `ours` but was made for the same API model.
+async fn same_model_deployment(
+    ctx: &Ctx,
+    api_id: &str,
+    stage: &str,
+    ours: &str,
+) -> Result<Option<String>> {
+    let gw = &ctx.aws.apigw;
+    ctx.aws.pacer.wait("GetStage").await;
+    let current = gw
+        .get_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await
+        .ctx(format!("apigateway:GetStage {stage}"))?;
+    let Some(theirs) = current.deployment_id().filter(|d| *d != ours) else {
+        return Ok(None);
+    };
+    let (a, b) = (
+        deployment_description(ctx, api_id, theirs).await?,
+        deployment_description(ctx, api_id, ours).await?,
+    );
+    Ok((a.is_some() && a == b).then(|| theirs.to_string()))
+}
+
+async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Option<String>> {
+    ctx.aws.pacer.wait("GetDeployment").await;
+    ctx.aws
+        .apigw
+        .get_deployment()
+        .rest_api_id(api_id)
+        .deployment_id(id)
+        .send()
+        .await
+        .map(|d| d.description)
+        .ctx(format!("apigateway:GetDeployment {id}"))
 }
 
 async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
@@ -458,6 +621,10 @@ async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
     let mut ops = Vec::new();
     if step.changed("deployment") {
         let deployment = create_deployment(ctx, &api_id, &s.model).await?;
+        ops.push(replace(
+            "/description",
+            stage_description(&s.model, &deployment),
+        ));
         ops.push(replace("/deploymentId", deployment));
     }
     if step.changed("logging") || step.changed("data_trace") || step.changed("metrics") {

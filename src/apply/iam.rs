@@ -4,7 +4,7 @@ use super::Ctx;
 use crate::aws::{CallExt, code, is_not_found};
 use crate::desired::trust_policy;
 use crate::diff::Action;
-use crate::model::{CLOUDWATCH_POLICY_ARN, ROLE_POLICY_NAME, Resource, Role};
+use crate::model::{ROLE_POLICY_NAME, Resource, Role, cloudwatch_policy_arn};
 use crate::plan::Step;
 use anyhow::{Result, bail};
 use aws_sdk_iam::types::Tag;
@@ -183,7 +183,7 @@ async fn create_cloudwatch_role(ctx: &Ctx, name: &str) -> Result<()> {
     }
     iam.attach_role_policy()
         .role_name(name)
-        .policy_arn(CLOUDWATCH_POLICY_ARN)
+        .policy_arn(cloudwatch_policy_arn(&ctx.env.partition))
         .send()
         .await
         .ctx(format!("iam:AttachRolePolicy {name}"))?;

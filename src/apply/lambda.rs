@@ -65,8 +65,16 @@ fn is_role_not_ready(
     e: &aws_sdk_lambda::error::SdkError<impl ProvideErrorMetadata, impl std::fmt::Debug>,
 ) -> bool {
     code(e) == Some("InvalidParameterValueException")
-        && e.message()
-            .is_some_and(|m| m.contains("cannot be assumed") || m.contains("role"))
+        && e.message().is_some_and(|m| m.contains("cannot be assumed"))
+}
+
+/// "An update is in progress": the function is settling from an earlier write (ours or another
+/// client's); the write is retried. "Already exists" is a different conflict, never retried.
+fn is_busy(
+    e: &aws_sdk_lambda::error::SdkError<impl ProvideErrorMetadata, impl std::fmt::Debug>,
+) -> bool {
+    code(e) == Some("ResourceConflictException")
+        && !e.message().is_some_and(|m| m.contains("already exist"))
 }
 
 async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
@@ -165,38 +173,45 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
         || step.changed_prefix("environment.");
     if config_changed {
         let revision = ctx.revision(&f.name);
-        retry(ROLE_PROPAGATION, is_role_not_ready, || {
-            lambda
-                .update_function_configuration()
-                .function_name(&f.name)
-                .runtime(Runtime::from(f.runtime.as_str()))
-                .handler(&f.handler)
-                .role(&f.role_arn)
-                .memory_size(f.memory_mb)
-                .timeout(f.timeout_s)
-                .description(&f.description)
-                .environment(
-                    Environment::builder()
-                        .set_variables(Some(f.environment.clone().into_iter().collect()))
-                        .build(),
-                )
-                .set_revision_id(revision.clone())
-                .send()
-        })
+        retry(
+            ROLE_PROPAGATION,
+            |e| is_role_not_ready(e) || is_busy(e),
+            || {
+                lambda
+                    .update_function_configuration()
+                    .function_name(&f.name)
+                    .runtime(Runtime::from(f.runtime.as_str()))
+                    .handler(&f.handler)
+                    .role(&f.role_arn)
+                    .memory_size(f.memory_mb)
+                    .timeout(f.timeout_s)
+                    .description(&f.description)
+                    .environment(
+                        Environment::builder()
+                            .set_variables(Some(f.environment.clone().into_iter().collect()))
+                            .build(),
+                    )
+                    .set_revision_id(revision.clone())
+                    .send()
+            },
+        )
         .await
         .ctx(format!("lambda:UpdateFunctionConfiguration {}", f.name))?;
         wait_updated(ctx, &f.name).await?;
     }
     if step.changed("code_sha256") {
         let zip = package(ctx, f)?;
-        lambda
-            .update_function_code()
-            .function_name(&f.name)
-            .zip_file(Blob::new(zip))
-            .set_revision_id(ctx.revision(&f.name))
-            .send()
-            .await
-            .ctx(format!("lambda:UpdateFunctionCode {}", f.name))?;
+        let revision = ctx.revision(&f.name);
+        retry(SETTLE, is_busy, || {
+            lambda
+                .update_function_code()
+                .function_name(&f.name)
+                .zip_file(Blob::new(zip.clone()))
+                .set_revision_id(revision.clone())
+                .send()
+        })
+        .await
+        .ctx(format!("lambda:UpdateFunctionCode {}", f.name))?;
         wait_updated(ctx, &f.name).await?;
     }
     if step.changed_prefix("tags.") {
@@ -234,21 +249,17 @@ async fn add_permission(ctx: &Ctx, p: &Permission) -> Result<()> {
         code(e) == Some("ResourceConflictException")
             && ProvideErrorMetadata::message(e).is_some_and(|m| m.contains("already exists"))
     };
-    let added = retry(
-        SETTLE,
-        |e| code(e) == Some("ResourceConflictException") && !exists(e),
-        || {
-            ctx.aws
-                .lambda
-                .add_permission()
-                .function_name(&p.function)
-                .statement_id(&p.statement_id)
-                .action("lambda:InvokeFunction")
-                .principal("apigateway.amazonaws.com")
-                .source_arn(&arn)
-                .send()
-        },
-    )
+    let added = retry(SETTLE, is_busy, || {
+        ctx.aws
+            .lambda
+            .add_permission()
+            .function_name(&p.function)
+            .statement_id(&p.statement_id)
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(&arn)
+            .send()
+    })
     .await;
     match added {
         Ok(_) => Ok(()),
@@ -261,15 +272,16 @@ async fn add_permission(ctx: &Ctx, p: &Permission) -> Result<()> {
 }
 
 async fn remove_permission(ctx: &Ctx, p: &Permission) -> Result<()> {
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(&p.function)
-        .statement_id(&p.statement_id)
-        .send()
-        .await
-    {
+    let removed = retry(SETTLE, is_busy, || {
+        ctx.aws
+            .lambda
+            .remove_permission()
+            .function_name(&p.function)
+            .statement_id(&p.statement_id)
+            .send()
+    })
+    .await;
+    match removed {
         Err(e) if !is_not_found(&e) => Err(e).ctx(format!(
             "lambda:RemovePermission {} {}",
             p.function, p.statement_id

@@ -1,6 +1,6 @@
 //! Walks a plan's dependency graph: a step starts once everything it depends on succeeded, at most
 //! `parallelism` at a time; dependents of a failed step are skipped, not attempted; Ctrl-C stops
-//! scheduling new steps and lets the ones in flight finish.
+//! scheduling new steps and lets the ones in flight finish (a second Ctrl-C stops at once).
 
 mod apigw;
 mod iam;
@@ -130,6 +130,14 @@ pub async fn run(
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 flag.store(true, Ordering::SeqCst);
+                crate::render::info(
+                    "Interrupted: finishing the steps in flight, starting no new ones (Ctrl-C again to stop now).",
+                );
+                // A second Ctrl-C stops at once; like a killed process, it leaves nothing the
+                // next plan cannot see.
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
             }
         })
     };

@@ -24,6 +24,8 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub verbose: bool,
+    /// How many reads may be in flight at once (`--parallelism`).
+    pub parallelism: usize,
 }
 
 #[derive(Clone)]
@@ -38,6 +40,7 @@ pub struct Aws {
     pub endpoint: Option<String>,
     pub calls: Arc<CallLog>,
     pub pacer: Arc<Pacer>,
+    reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl Aws {
@@ -79,21 +82,25 @@ impl Aws {
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected)
                 .build(),
         );
         let apigw = aws_sdk_apigateway::Client::from_conf(
             aws_sdk_apigateway::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected)
                 .build(),
         );
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected)
                 .build(),
         );
         let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
             aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected)
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
@@ -111,7 +118,19 @@ impl Aws {
             endpoint,
             calls,
             pacer: Arc::new(Pacer::api_gateway()),
+            reads: Arc::new(tokio::sync::Semaphore::new(opts.parallelism.max(1))),
         })
+    }
+
+    /// Runs one read call once fewer than `--parallelism` reads are in flight. Wrap single calls
+    /// only, never a future that itself waits for another read (that could deadlock).
+    pub async fn read<F: std::future::Future>(&self, call: F) -> F::Output {
+        let _permit = self
+            .reads
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        call.await
     }
 
     /// The partition of the region: `aws`, `aws-cn` or `aws-us-gov`.
