@@ -1,0 +1,195 @@
+//! `stackctl logs`: the stack's function logs (and, with `--api`, the stage's execution logs),
+//! printed once or followed. Live Tail streams when it can; FilterLogEvents back-fills and polls.
+
+mod follow;
+mod live;
+mod poll;
+mod print;
+
+use crate::aws::Aws;
+use crate::config::StackConfig;
+use anyhow::{Result, bail};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use print::Printer;
+
+/// What `stackctl logs` was asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub follow: bool,
+    pub since: Duration,
+    pub filter: Option<String>,
+    pub json: bool,
+}
+
+/// One log group and the label its lines carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub label: String,
+    pub group: String,
+    /// Who creates the group, for the note shown while it does not exist.
+    pub created_by: &'static str,
+}
+
+/// One log event, from either FilterLogEvents (which has ids) or Live Tail (which has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Index into the sources.
+    pub source: usize,
+    pub timestamp: i64,
+    pub stream: String,
+    pub message: String,
+    /// FilterLogEvents' event id (emulators may leave it out).
+    pub id: Option<String>,
+    /// Delivered by Live Tail rather than FilterLogEvents.
+    pub live: bool,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The log groups to read: the chosen functions' groups, then the stage's execution logs.
+/// `api_id` is needed only with `api`.
+pub fn sources(
+    config: &StackConfig,
+    functions: &[String],
+    api: bool,
+    api_id: Option<&str>,
+) -> Result<Vec<Source>> {
+    let all: Vec<(String, String)> = config
+        .functions
+        .keys()
+        .map(|k| (k.clone(), config.function_name(k)))
+        .collect();
+    let mut chosen: Vec<String> = Vec::new();
+    for wanted in functions {
+        let Some((_, name)) = all.iter().find(|(k, n)| k == wanted || n == wanted) else {
+            let known: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
+            bail!(
+                "stack {} has no function {wanted}\n  = hint: name one of: {}",
+                config.name,
+                known.join(", ")
+            );
+        };
+        if !chosen.contains(name) {
+            chosen.push(name.clone());
+        }
+    }
+    if functions.is_empty() {
+        chosen = all.into_iter().map(|(_, n)| n).collect();
+    }
+    let mut out: Vec<Source> = chosen
+        .into_iter()
+        .map(|name| Source {
+            group: crate::desired::log_group_name(&name),
+            label: name,
+            created_by: "Lambda creates it on the function's first invocation",
+        })
+        .collect();
+    if api {
+        let Some(api) = &config.api else {
+            bail!(
+                "--api: {} has no [api] table, so there are no execution logs",
+                config.path.display()
+            );
+        };
+        let Some(id) = api_id else {
+            bail!(
+                "--api: the API {} is not deployed yet\n  = hint: run `stackctl apply` first",
+                api.name
+            );
+        };
+        out.push(Source {
+            label: format!("api/{}", api.stage),
+            group: format!("API-Gateway-Execution-Logs_{id}/{}", api.stage),
+            created_by: "API Gateway creates it when the stage first logs a request",
+        });
+    }
+    if out.is_empty() {
+        bail!(
+            "{} declares no functions and no API: there are no logs to show",
+            config.path.display()
+        );
+    }
+    Ok(out)
+}
+
+/// Prints the events of the last `since`, then, with `follow`, new ones until Ctrl-C.
+pub async fn run(aws: &Aws, sources: Vec<Source>, opts: &Options) -> Result<()> {
+    let printer = Printer::new(&sources, opts.json);
+    let mut tail = follow::Tail::new(
+        aws,
+        sources,
+        opts.filter.clone(),
+        printer,
+        now_ms() - opts.since.as_millis() as i64,
+    );
+    let outcome = if opts.follow {
+        // Ctrl-C is the normal way to stop following: it ends the command, successfully.
+        tokio::select! {
+            r = follow::follow(&mut tail) => r,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    } else {
+        tail.once().await
+    };
+    match outcome {
+        // A closed pipe (`stackctl logs | head`) means the reader has what it wanted.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> StackConfig {
+        StackConfig::parse(
+            Path::new("stack.toml"),
+            "[stack]\nname = \"s\"\n[functions.a]\nruntime = \"python3.12\"\nhandler = \"i.h\"\nsource = \".\"\n\
+             [functions.b]\nruntime = \"python3.12\"\nhandler = \"i.h\"\nsource = \".\"\n\
+             [api]\nstage = \"prod\"\n[[api.routes]]\npath = \"/x\"\nmethods = [\"POST\"]\nfunction = \"a\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn all_functions_by_default_then_api() {
+        let s = sources(&config(), &[], true, Some("abc123")).unwrap();
+        let groups: Vec<&str> = s.iter().map(|s| s.group.as_str()).collect();
+        assert_eq!(
+            groups,
+            [
+                "/aws/lambda/s-a",
+                "/aws/lambda/s-b",
+                "API-Gateway-Execution-Logs_abc123/prod"
+            ]
+        );
+        assert_eq!(s[2].label, "api/prod");
+    }
+
+    #[test]
+    fn functions_by_key_or_name() {
+        let s = sources(&config(), &["b".into(), "s-b".into()], false, None).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].label, "s-b");
+        let e = sources(&config(), &["zzz".into()], false, None).unwrap_err();
+        assert!(format!("{e}").contains("name one of: a, b"), "{e}");
+    }
+
+    #[test]
+    fn api_needs_a_deployed_api() {
+        let e = sources(&config(), &[], true, None).unwrap_err();
+        assert!(format!("{e}").contains("stackctl apply"), "{e}");
+    }
+}
