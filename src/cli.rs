@@ -72,11 +72,79 @@ pub enum Command {
         after_help = "Examples:\n  stackctl outputs\n  stackctl outputs --json | jq -r '.routes[0].url'"
     )]
     Outputs(OutputsArgs),
+    /// Print the functions' log events (and the API's with --api); --follow streams new ones.
+    #[command(
+        after_help = "Examples:\n  stackctl logs\n  stackctl logs --follow\n  stackctl logs hello --since 1h --filter ERROR\n  stackctl logs --api --since 30m\n  stackctl logs --json | jq -r .message"
+    )]
+    Logs(LogsArgs),
+    /// Call every route of the deployed API (and its CORS preflight); fail if one does not answer as deployed.
+    #[command(
+        after_help = "Examples:\n  stackctl test\n  stackctl test -d '{\"name\": \"Ada\"}'\n  stackctl test --origin https://app.example.com"
+    )]
+    Test(TestArgs),
     /// Check the stack file offline: no AWS call is made.
     #[command(
         after_help = "Examples:\n  stackctl validate\n  stackctl validate -f examples/tutorial/stack.toml"
     )]
     Validate,
+    /// Start a new stack: a stack.toml and a handler that answers as API Gateway expects.
+    #[command(
+        after_help = "Examples:\n  stackctl init\n  stackctl init my-api --template python\n  stackctl init . --name orders --force\n  cd my-api && stackctl plan"
+    )]
+    Init(InitArgs),
+    /// Write a stack.toml for functions and a REST API made elsewhere (the console), with their code.
+    #[command(
+        after_help = "Examples:\n  stackctl import --function my-func\n  stackctl import --api a1b2c3d4e5 -f imported/stack.toml\n  stackctl import --api a1b2c3d4e5 --function my-worker --name my\n  stackctl plan   # then: only the stack's tags to add"
+    )]
+    Import(ImportArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  stackctl completions bash > ~/.local/share/bash-completion/completions/stackctl\n  stackctl completions zsh > \"${fpath[1]}/_stackctl\"\n  stackctl completions fish > ~/.config/fish/completions/stackctl.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to create the stack in (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The handler's language.
+    #[arg(long, value_enum, default_value = "node")]
+    pub template: crate::init::Template,
+    /// The stack name (default: the directory's name, made valid).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A Lambda function to import, by name (repeatable).
+    #[arg(long = "function", value_name = "NAME")]
+    pub functions: Vec<String>,
+    /// A REST API to import, by id; the functions its integrations call come with it.
+    #[arg(long, value_name = "REST_API_ID")]
+    pub api: Option<String>,
+    /// The stack name; every function must be named `<NAME>-<key>` (default: derived from them).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Overwrite the stack file and the functions' source directories.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -113,4 +181,36 @@ pub struct OutputsArgs {
     /// Print the outputs as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Functions to show, by key in the file or full name (default: all of the stack's).
+    #[arg(value_name = "FUNCTION")]
+    pub functions: Vec<String>,
+    /// Keep printing new events until Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+    /// Start this far back, e.g. 30s, 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+    /// Only events matching this CloudWatch Logs filter pattern.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Add the API Gateway execution logs of the stage, merged in time order.
+    #[arg(long)]
+    pub api: bool,
+    /// One JSON object per event, one per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// JSON body for POST, PUT and PATCH (default: the route's test_body, else {}).
+    #[arg(short = 'd', long = "data", value_name = "JSON")]
+    pub data: Option<String>,
+    /// Origin header to send (default: the configured allow_origin, or https://example.com for *).
+    #[arg(long)]
+    pub origin: Option<String>,
 }

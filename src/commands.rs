@@ -3,7 +3,9 @@
 
 use crate::apply::{self, Ctx};
 use crate::aws::{Aws, ConnectOptions};
-use crate::cli::{ApplyArgs, Cli, Command, DestroyArgs, Global, OutputsArgs, PlanArgs};
+use crate::cli::{
+    ApplyArgs, Cli, Command, DestroyArgs, Global, LogsArgs, OutputsArgs, PlanArgs, TestArgs,
+};
 use crate::config::StackConfig;
 use crate::engine;
 use crate::plan::Plan;
@@ -27,7 +29,12 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Apply(args) => apply(g, args).await,
         Command::Destroy(args) => destroy(g, args).await,
         Command::Outputs(args) => outputs(g, args).await,
+        Command::Logs(args) => logs(g, args).await,
+        Command::Test(args) => smoke_test(g, args).await,
         Command::Validate => validate(g),
+        Command::Init(args) => init(args),
+        Command::Import(args) => import(g, args).await,
+        Command::Completions { shell } => completions(*shell),
     }
 }
 
@@ -41,6 +48,7 @@ async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
         verbose: g.verbose,
+        parallelism: g.parallelism as usize,
     })
     .await
 }
@@ -162,7 +170,7 @@ async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
     };
     if plan.is_empty() {
         println!("No changes. Stack {} is up to date.", plan.stack);
-        print_urls(&aws, &config, &plan, plan.ids.api_id.as_deref());
+        print_urls(&aws, &config, plan.ids.api_id.as_deref());
         return Ok(Status::Ok);
     }
     if !render::quiet() {
@@ -172,28 +180,15 @@ async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
         confirm("Apply these changes?", args.yes)?;
     }
     let ctx = execute(aws.clone(), config.clone(), &plan, g.parallelism).await?;
-    println!(
-        "Apply complete. {}",
-        strip_plan_prefix(&render::summary_line(&plan))
-    );
-    print_urls(&aws, &config, &plan, ctx.api_id().ok().as_deref());
+    println!("{}", render::applied_line(&plan));
+    print_urls(&aws, &config, ctx.api_id().ok().as_deref());
     Ok(Status::Ok)
 }
 
-fn strip_plan_prefix(line: &str) -> String {
-    line.replacen("Plan: ", "", 1)
-        .replace(" to ", " ")
-        .replace("create", "created")
-        .replace("update", "updated")
-        .replace("replace", "replaced")
-        .replace("delete", "deleted")
-}
-
-fn print_urls(aws: &Aws, config: &StackConfig, plan: &Plan, api_id: Option<&str>) {
+fn print_urls(aws: &Aws, config: &StackConfig, api_id: Option<&str>) {
     let (Some(api), Some(id)) = (&config.api, api_id) else {
         return;
     };
-    let _ = plan;
     println!();
     for r in &api.routes {
         for m in &r.methods {
@@ -256,5 +251,131 @@ async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
     } else {
         print!("{}", render::outputs_text(&outputs));
     }
+    Ok(Status::Ok)
+}
+
+/// The deployed API's id, found the way `outputs` finds it (by the stack's tag).
+async fn deployed_api(aws: &Aws, config: &StackConfig) -> Result<Option<String>> {
+    Ok(crate::live::read(aws, config, true).await?.ids.api_id)
+}
+
+async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
+    let config = load(g)?;
+    let aws = connect(g, &config).await?;
+    let api_id = if args.api && config.api.is_some() {
+        deployed_api(&aws, &config).await?
+    } else {
+        None
+    };
+    let sources = crate::logs::sources(&config, &args.functions, args.api, api_id.as_deref())?;
+    let opts = crate::logs::Options {
+        follow: args.follow,
+        since: args.since,
+        filter: args.filter.clone(),
+        json: args.json,
+    };
+    crate::logs::run(&aws, sources, &opts).await?;
+    Ok(Status::Ok)
+}
+
+async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
+    let config = load(g)?;
+    let api = crate::smoke::api_of(&config)?;
+    let aws = connect(g, &config).await?;
+    let Some(api_id) = deployed_api(&aws, &config).await? else {
+        bail!(
+            "the API {} of stack {} is not deployed\n  = hint: run `stackctl apply` first",
+            api.name,
+            config.name
+        );
+    };
+    render::info(format!(
+        "Calling {} (stack {}, API {api_id}):",
+        engine::invoke_url(&aws, &api_id, &api.stage, "/"),
+        config.name
+    ));
+    let opts = crate::smoke::Options {
+        data: args.data.clone(),
+        origin: args.origin.clone(),
+    };
+    let checks = crate::smoke::run(&aws, &config, &api_id, &opts).await?;
+    print!("{}", crate::smoke::report(&checks));
+    println!("{}", crate::smoke::verdict(&checks)?);
+    Ok(Status::Ok)
+}
+
+fn init(args: &crate::cli::InitArgs) -> Result<Status> {
+    let created = crate::init::init(&args.dir, args.template, args.name.as_deref(), args.force)?;
+    for f in &created.files {
+        println!("Created {}", f.display());
+    }
+    let cd = if created.dir == std::path::Path::new(".") {
+        String::new()
+    } else {
+        format!("cd {} && ", created.dir.display())
+    };
+    println!(
+        "Stack {} is ready. Next: {cd}stackctl plan, then stackctl apply.",
+        created.name
+    );
+    Ok(Status::Ok)
+}
+
+async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
+    let aws = Aws::connect(&ConnectOptions {
+        region: g.region.clone(),
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        verbose: g.verbose,
+        parallelism: g.parallelism as usize,
+    })
+    .await?;
+    let request = crate::import::Request {
+        functions: args.functions.clone(),
+        api: args.api.clone(),
+        name: args.name.clone(),
+        file: g.file.clone(),
+        force: args.force,
+    };
+    let done = crate::import::import(&aws, &request).await?;
+    for w in &done.warnings {
+        render::info(format!("warning: {w}"));
+    }
+    for (name, key, dir) in &done.functions {
+        println!(
+            "Imported function {name} as [functions.{key}], code in {}",
+            dir.display()
+        );
+    }
+    if let Some(id) = &done.api {
+        println!("Imported REST API {id} with {} route(s)", done.routes);
+    }
+    let plan = if g.file == std::path::Path::new("stack.toml") {
+        "stackctl plan".to_string()
+    } else {
+        format!("stackctl plan -f {}", g.file.display())
+    };
+    println!(
+        "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
+        g.file.display(),
+        done.stack
+    );
+    Ok(Status::Ok)
+}
+
+fn completions(shell: crate::cli::CompletionShell) -> Result<Status> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        crate::cli::CompletionShell::Bash => Shell::Bash,
+        crate::cli::CompletionShell::Zsh => Shell::Zsh,
+        crate::cli::CompletionShell::Fish => Shell::Fish,
+    };
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "stackctl",
+        &mut std::io::stdout(),
+    );
     Ok(Status::Ok)
 }

@@ -49,7 +49,7 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
     } else {
         tokio::try_join!(package_all(config), live::read(aws, config, false))?
     };
-    let env = env_of(aws, &live, code);
+    let env = env_of(aws, &live, imported_code(config, &live, code));
     let desired = if destroy {
         Vec::new()
     } else {
@@ -80,6 +80,30 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
             config.api.as_ref().map(|a| a.stage.clone())
         },
     })
+}
+
+/// An imported function that still runs the code `stackctl import` downloaded, from a source
+/// directory still exactly as downloaded, needs no upload: plan Lambda's hash for it rather than
+/// that of stackctl's re-zip (which differs in timestamps and order, not in content).
+fn imported_code(
+    config: &StackConfig,
+    live: &Live,
+    mut code: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    for (key, imported) in &config.import.functions {
+        let name = config.function_name(key);
+        let running = live.resources.iter().any(|r| {
+            matches!(r, crate::model::Resource::Function(f)
+                if f.name == name && f.code_sha256 == imported.code_sha256)
+        });
+        if let Some(sha) = code.get_mut(key)
+            && running
+            && *sha == imported.source_sha256
+        {
+            *sha = imported.code_sha256.clone();
+        }
+    }
+    code
 }
 
 fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {

@@ -7,6 +7,7 @@ mod raw;
 mod validate;
 
 pub use diag::{ConfigError, Diagnostic};
+pub use validate::{is_function_key, is_stack_name};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -22,6 +23,26 @@ pub struct StackConfig {
     pub region: Option<String>,
     pub functions: BTreeMap<String, FunctionConfig>,
     pub api: Option<ApiConfig>,
+    /// Resources made outside stackctl that this file adopts (`[import]`).
+    pub import: ImportConfig,
+}
+
+/// What `stackctl import` recorded: the untagged resources the live readers may take as the
+/// stack's (the next apply tags them), and the code each imported function was running.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportConfig {
+    /// The id of the REST API to adopt.
+    pub rest_api: Option<String>,
+    /// By function key: the code as imported.
+    pub functions: BTreeMap<String, ImportedCode>,
+}
+
+/// An imported function's code: while its source directory still packages to `source_sha256`,
+/// it is the code Lambda runs (`code_sha256`), so no upload is planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedCode {
+    pub code_sha256: String,
+    pub source_sha256: String,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +107,8 @@ pub struct RouteConfig {
     pub path: String,
     pub methods: Vec<String>,
     pub function: String,
+    /// The body `stackctl test` sends with POST, PUT and PATCH (unless -d is given).
+    pub test_body: Option<String>,
 }
 
 /// The headers the console's "Enable CORS" allows.

@@ -12,6 +12,23 @@ pub struct RawFile {
     #[serde(default)]
     pub functions: BTreeMap<String, Spanned<RawFunction>>,
     pub api: Option<Spanned<RawApi>>,
+    pub import: Option<Spanned<RawImport>>,
+}
+
+/// `[import]`, written by `stackctl import`: existing untagged resources this file adopts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImport {
+    pub rest_api: Option<Spanned<String>>,
+    #[serde(default)]
+    pub functions: BTreeMap<String, Spanned<RawImportedCode>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImportedCode {
+    pub code_sha256: Spanned<String>,
+    pub source_sha256: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +82,7 @@ pub struct RawRoute {
     pub path: Spanned<String>,
     pub methods: Spanned<Vec<Spanned<String>>>,
     pub function: Spanned<String>,
+    pub test_body: Option<Spanned<String>>,
 }
 
 /// Parses TOML into the raw shape; syntax, type and unknown-key errors come back located.
@@ -97,6 +115,9 @@ fn hint_for(message: &str) -> Option<&'static str> {
     } else if message.starts_with("invalid type") {
         Some("check the value's type (quoted string, number, true/false, [list])")
     } else {
-        None
+        // Anything else the parser reports is TOML syntax.
+        Some(
+            "fix the TOML syntax here: tables are [name], strings are \"quoted\", lists are [\"a\", \"b\"]",
+        )
     }
 }

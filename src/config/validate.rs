@@ -2,8 +2,8 @@
 
 use super::raw::{RawApi, RawFile, RawFunction};
 use super::{
-    ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, LogLevel, RouteConfig,
-    StackConfig,
+    ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, ImportConfig,
+    ImportedCode, LogLevel, RouteConfig, StackConfig,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -75,6 +75,11 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
     }
 
     let api = raw.api.as_ref().map(|api| v.api(&name, api, &functions));
+    let import = raw
+        .import
+        .as_ref()
+        .map(|i| v.import(i.get_ref(), &functions))
+        .unwrap_or_default();
 
     if v.diagnostics.is_empty() {
         Ok(StackConfig {
@@ -84,6 +89,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
             region,
             functions,
             api,
+            import,
         })
     } else {
         Err(v.diagnostics)
@@ -251,6 +257,35 @@ impl Validator {
         })
     }
 
+    fn import(
+        &mut self,
+        i: &super::raw::RawImport,
+        functions: &BTreeMap<String, FunctionConfig>,
+    ) -> ImportConfig {
+        let mut out = ImportConfig {
+            rest_api: i.rest_api.as_ref().map(|r| r.get_ref().clone()),
+            ..ImportConfig::default()
+        };
+        for (key, code) in &i.functions {
+            if self.check(
+                functions.contains_key(key),
+                code,
+                format!("[import.functions.{key}] names a function that is not defined"),
+                "import records functions of this file; remove the table or define the function",
+            ) {
+                let code = code.get_ref();
+                out.functions.insert(
+                    key.clone(),
+                    ImportedCode {
+                        code_sha256: code.code_sha256.get_ref().clone(),
+                        source_sha256: code.source_sha256.get_ref().clone(),
+                    },
+                );
+            }
+        }
+        out
+    }
+
     fn api(
         &mut self,
         stack: &str,
@@ -404,6 +439,7 @@ impl Validator {
                 path: path.clone(),
                 methods,
                 function: route.function.get_ref().clone(),
+                test_body: route.test_body.as_ref().map(|b| b.get_ref().clone()),
             });
         }
         self.check_siblings(a);
@@ -504,7 +540,8 @@ pub(crate) fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_stack_name(s: &str) -> bool {
+/// 1 to 32 lowercase letters, digits or '-', starting with a letter.
+pub fn is_stack_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -512,7 +549,8 @@ fn is_stack_name(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn is_function_key(s: &str) -> bool {
+/// Lowercase letters, digits, '-' or '_', starting with a letter.
+pub fn is_function_key(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.chars()

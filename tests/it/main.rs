@@ -3,4 +3,16 @@
 
 mod support;
 
+mod browser;
+mod budget;
+mod cli;
 mod core;
+mod examples;
+mod faults;
+mod import;
+mod init;
+mod interrupt;
+mod logs;
+mod proxy;
+mod security;
+mod smoke;
