@@ -236,24 +236,18 @@ async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
         .iter()
         .find(|g| g.log_group_name() == Some(group.as_str()))
         .and_then(|g| g.retention_in_days());
+    let live = crate::live::function_of(name, c, Default::default());
     Ok(Function {
         key: key.to_string(),
-        runtime: c
-            .runtime()
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_default(),
-        handler: c.handler().unwrap_or_default().to_string(),
-        memory_mb: c.memory_size().unwrap_or(128),
-        timeout_s: c.timeout().unwrap_or(3),
-        description: c.description().unwrap_or_default().to_string(),
-        environment: c
-            .environment()
-            .and_then(|e| e.variables())
-            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
-        role: c.role().unwrap_or_default().to_string(),
+        runtime: live.runtime,
+        handler: live.handler,
+        memory_mb: live.memory_mb,
+        timeout_s: live.timeout_s,
+        description: live.description,
+        environment: live.environment,
+        role: live.role_arn,
         retention_days,
-        code_sha256: c.code_sha256().unwrap_or_default().to_string(),
+        code_sha256: live.code_sha256,
         source_sha256: String::new(),
         zip,
     })
@@ -322,19 +316,7 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
             if endpoint.is_empty() { "EDGE".to_string() } else { endpoint.join(",") }
         ));
     }
-    aws.pacer.wait("GetResources").await;
-    let resources = aws
-        .apigw
-        .get_resources()
-        .rest_api_id(id)
-        .embed("methods")
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx(format!("apigateway:GetResources {id}"))?;
+    let resources = crate::live::list_resources(aws, id).await?;
     aws.pacer.wait("GetStages").await;
     let stages = aws
         .apigw

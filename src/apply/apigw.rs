@@ -168,18 +168,7 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
 
 /// The stack's REST APIs by tag, oldest first (ties broken by id, so every reader agrees).
 async fn tagged_apis(ctx: &Ctx) -> Result<Vec<(String, i64)>> {
-    ctx.aws.pacer.wait("GetRestApis").await;
-    let apis = ctx
-        .aws
-        .apigw
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("apigateway:GetRestApis")?;
+    let apis = crate::live::list_rest_apis(&ctx.aws).await?;
     let mut found: Vec<(String, i64)> = apis
         .iter()
         .filter(|a| crate::live::owned(a.tags(), &ctx.config.name))
@@ -197,17 +186,7 @@ async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
         ctx.set_resource_id("/", root);
         return Ok(());
     }
-    ctx.aws.pacer.wait("GetResources").await;
-    let out = ctx
-        .aws
-        .apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .limit(500)
-        .send()
-        .await
-        .ctx(format!("apigateway:GetResources {api_id}"))?;
-    for r in out.items() {
+    for r in crate::live::list_resources(&ctx.aws, api_id).await? {
         if let (Some(path), Some(id)) = (r.path(), r.id()) {
             ctx.set_resource_id(path, id);
         }

@@ -17,6 +17,36 @@ pub struct LiveApi {
     pub conflicts: Vec<Conflict>,
 }
 
+/// Every REST API in the account and region (500 a page): tags are how the stack's is found.
+pub async fn list_rest_apis(aws: &Aws) -> Result<Vec<gw::RestApi>> {
+    aws.pacer.wait("GetRestApis").await;
+    aws.apigw
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("apigateway:GetRestApis")
+}
+
+/// Every resource of an API with its methods embedded: one call per 500 resources.
+pub async fn list_resources(aws: &Aws, api_id: &str) -> Result<Vec<gw::Resource>> {
+    aws.pacer.wait("GetResources").await;
+    aws.apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .embed("methods")
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx(format!("apigateway:GetResources {api_id}"))
+}
+
 /// Finds the stack's API by its tag; reports duplicates, and an untagged API with the wanted name.
 /// `adopt` is the id `[import]` names: while no API carries the tag, that untagged API is the stack's.
 pub async fn read_api(
@@ -26,17 +56,7 @@ pub async fn read_api(
     wanted_stage: Option<&str>,
     adopt: Option<&str>,
 ) -> Result<Option<LiveApi>> {
-    aws.pacer.wait("GetRestApis").await;
-    let apis = aws
-        .apigw
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("apigateway:GetRestApis")?;
+    let apis = list_rest_apis(aws).await?;
     let ours: Vec<&gw::RestApi> = apis.iter().filter(|a| owned(a.tags(), stack)).collect();
     let mut live = LiveApi::default();
     match ours.as_slice() {
@@ -130,20 +150,7 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
     }));
 
     let (resources, stages, responses) = tokio::try_join!(
-        async {
-            aws.pacer.wait("GetResources").await;
-            aws.apigw
-                .get_resources()
-                .rest_api_id(&id)
-                .embed("methods")
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .ctx(format!("apigateway:GetResources {id}"))
-        },
+        list_resources(aws, &id),
         async {
             aws.pacer.wait("GetStages").await;
             aws.apigw

@@ -47,7 +47,23 @@ async fn read_function(
         Some(s) => s == stack,
         None => adopt,
     };
-    let function = Function {
+    let function = function_of(name, c, tags);
+    let permissions = if owned { permissions } else { Vec::new() };
+    Ok(Some(LiveFunction {
+        function,
+        revision: c.revision_id().unwrap_or_default().to_string(),
+        owned,
+        permissions,
+    }))
+}
+
+/// A function's configuration as the model sees it, AWS's defaults filled in.
+pub fn function_of(
+    name: &str,
+    c: &aws_sdk_lambda::types::FunctionConfiguration,
+    tags: BTreeMap<String, String>,
+) -> Function {
+    Function {
         name: name.to_string(),
         runtime: c
             .runtime()
@@ -65,14 +81,7 @@ async fn read_function(
         role_arn: c.role().unwrap_or_default().to_string(),
         code_sha256: c.code_sha256().unwrap_or_default().to_string(),
         tags,
-    };
-    let permissions = if owned { permissions } else { Vec::new() };
-    Ok(Some(LiveFunction {
-        function,
-        revision: c.revision_id().unwrap_or_default().to_string(),
-        owned,
-        permissions,
-    }))
+    }
 }
 
 /// The statements stackctl added (by their statement-id prefix); others are left alone.

@@ -14,7 +14,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use apigw::LiveApi;
+pub use apigw::{LiveApi, list_resources, list_rest_apis};
+pub use lambda::function_of;
 
 /// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,6 @@
 use crate::on_both;
 use crate::support::*;
 
-const TAG: &str = "stackctl:stack";
-
 fn examples() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
@@ -25,32 +23,6 @@ fn examples() -> Vec<String> {
 fn keys(s: &Stack) -> Vec<String> {
     let config = stackctl::config::StackConfig::load(&s.file()).unwrap();
     config.functions.keys().cloned().collect()
-}
-
-/// Methods of the stack's API as "VERB /path", read with the SDK.
-async fn methods(emu: &Emulator, api_id: &str) -> Vec<String> {
-    let out = emu
-        .apigw()
-        .await
-        .get_resources()
-        .rest_api_id(api_id)
-        .embed("methods")
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
-    let mut all: Vec<String> = out
-        .items()
-        .iter()
-        .flat_map(|r| {
-            r.resource_methods()
-                .into_iter()
-                .flatten()
-                .map(move |(verb, _)| format!("{verb} {}", r.path().unwrap()))
-        })
-        .collect();
-    all.sort();
-    all
 }
 
 on_both!(

@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-const TAG: &str = "stackctl:stack";
-
 /// The live state of a tutorial stack read with the SDK, with the stack name, API id and
 /// deployment id replaced by placeholders so two stacks' states compare equal. Panics on any
 /// duplicate or orphan: more than one API with the stack's API name (tagged or not), more than one

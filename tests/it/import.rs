@@ -9,7 +9,6 @@ use aws_sdk_lambda::client::Waiters;
 use std::collections::HashMap;
 use std::io::Write;
 
-const TAG: &str = "stackctl:stack";
 const HANDLER: &str = "def handler(event, context):\n    return {\"statusCode\": 200, \"headers\": {\"Access-Control-Allow-Origin\": \"*\"}, \"body\": \"hi\"}\n";
 
 /// What the console made.

@@ -6,8 +6,6 @@
 use crate::support::*;
 use serde_json::Value;
 
-const TAG: &str = "stackctl:stack";
-
 fn decode(doc: &str) -> Value {
     serde_json::from_str(&percent_encoding::percent_decode_str(doc).decode_utf8_lossy()).unwrap()
 }
@@ -164,7 +162,7 @@ async fn lookalike_function(emu: &Emulator, name: &str) {
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
                 .zip_file(aws_sdk_lambda::primitives::Blob::new(
-                    crate::core::tiny_zip(),
+                    crate::support::tiny_zip(),
                 ))
                 .build(),
         )
@@ -181,22 +179,8 @@ async fn lookalike_function(emu: &Emulator, name: &str) {
 }
 
 async fn exists(emu: &Emulator, name: &str) -> (bool, bool, bool) {
-    let function = emu
-        .lambda()
-        .await
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .is_ok();
-    let role = emu
-        .iam()
-        .await
-        .get_role()
-        .role_name(format!("{name}-exec"))
-        .send()
-        .await
-        .is_ok();
+    let function = function_exists(emu, name).await;
+    let role = role_exists(emu, &format!("{name}-exec")).await;
     let group = emu
         .logs()
         .await

@@ -5,6 +5,7 @@
 
 use aws_config::{BehaviorVersion, Region};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -342,3 +343,275 @@ macro_rules! on_both {
         }
     };
 }
+
+// Independent reads of AWS, to check outcomes without trusting stackctl's own report.
+
+pub const TAG: &str = "stackctl:stack";
+
+pub async fn account_of(emu: &Emulator, function: &str) -> String {
+    let f = emu
+        .lambda()
+        .await
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    let arn = f
+        .configuration()
+        .unwrap()
+        .function_arn()
+        .unwrap()
+        .to_string();
+    arn.split(':').nth(4).unwrap().to_string()
+}
+
+/// The stack's REST APIs, found by tag.
+pub async fn tagged_apis(emu: &Emulator, stack: &str) -> Vec<String> {
+    emu.apigw()
+        .await
+        .get_rest_apis()
+        .limit(500)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .filter(|a| {
+            a.tags()
+                .and_then(|t| t.get(TAG))
+                .is_some_and(|v| v == stack)
+        })
+        .map(|a| a.id().unwrap().to_string())
+        .collect()
+}
+
+/// Methods per path of an API, as "VERB /path" strings.
+pub async fn methods(emu: &Emulator, api_id: &str) -> Vec<String> {
+    let out = emu
+        .apigw()
+        .await
+        .get_resources()
+        .rest_api_id(api_id)
+        .embed("methods")
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    let mut all: Vec<String> = out
+        .items()
+        .iter()
+        .flat_map(|r| {
+            let path = r.path().unwrap().to_string();
+            r.resource_methods()
+                .map(|m| m.keys().map(|v| format!("{v} {path}")).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Statement id → SourceArn of a function's resource policy.
+pub async fn permissions(emu: &Emulator, function: &str) -> BTreeMap<String, String> {
+    let Ok(out) = emu
+        .lambda()
+        .await
+        .get_policy()
+        .function_name(function)
+        .send()
+        .await
+    else {
+        return BTreeMap::new();
+    };
+    let doc: serde_json::Value = serde_json::from_str(out.policy().unwrap()).unwrap();
+    doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["Sid"].as_str().unwrap().to_string(),
+                s["Condition"]["ArnLike"]["AWS:SourceArn"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+pub async fn memory(emu: &Emulator, function: &str) -> i32 {
+    emu.lambda()
+        .await
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .configuration()
+        .unwrap()
+        .memory_size()
+        .unwrap()
+}
+
+pub async fn function_exists(emu: &Emulator, name: &str) -> bool {
+    emu.lambda()
+        .await
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .is_ok()
+}
+
+pub async fn role_exists(emu: &Emulator, name: &str) -> bool {
+    emu.iam()
+        .await
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .is_ok()
+}
+
+/// A minimal zip with one Python handler, built with the zip crate.
+pub fn tiny_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("index.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(b"def handler(e, c):\n    return {'statusCode': 200, 'body': ''}\n")
+        .unwrap();
+    w.finish().unwrap().into_inner()
+}
+
+on_both!(
+    removed_functions_and_their_remains_are_found_and_deleted,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "orph");
+        s.apply();
+        let head = s.function("head");
+        let hello = s.function("hello");
+
+        // Drop the HEAD route and its function from the file: function, role and log group go.
+        s.edit(
+            "[[api.routes]]\npath = \"/hello\"\nmethods = [\"HEAD\"]\nfunction = \"head\"",
+            "",
+        );
+        s.edit(
+        "[functions.head]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"head\"\nlog_retention_days = 14",
+        "",
+    );
+        let steps = s.plan_steps();
+        for expected in [
+            format!("delete function {head}"),
+            format!("delete role {head}-exec"),
+            format!("delete log_group /aws/lambda/{head}"),
+        ] {
+            assert!(
+                steps.contains(&expected),
+                "{expected} missing from {steps:#?}"
+            );
+        }
+        s.apply();
+        assert!(!function_exists(&emu, &head).await);
+        assert!(!role_exists(&emu, &format!("{head}-exec")).await);
+
+        // What an interrupted destroy leaves: the function is gone, its role and log group remain.
+        emu.lambda()
+            .await
+            .delete_function()
+            .function_name(&hello)
+            .send()
+            .await
+            .unwrap();
+        s.edit("[functions.hello]", "[functions.renamed]");
+        s.edit("function = \"hello\"", "function = \"renamed\"");
+        let steps = s.plan_steps();
+        assert!(
+            steps.contains(&format!("delete role {hello}-exec")),
+            "{steps:#?}"
+        );
+        assert!(
+            steps.contains(&format!("delete log_group /aws/lambda/{hello}")),
+            "{steps:#?}"
+        );
+        s.apply();
+        assert!(!role_exists(&emu, &format!("{hello}-exec")).await);
+        let groups = emu
+            .logs()
+            .await
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/aws/lambda/{hello}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            groups
+                .log_groups()
+                .iter()
+                .all(|g| g.log_group_name() != Some(&format!("/aws/lambda/{hello}"))),
+            "the breadcrumb of a deleted function remained"
+        );
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        s.destroy();
+    }
+);
+
+on_both!(
+    renaming_the_api_keeps_it_and_leaves_hand_made_stages_alone,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "ren");
+        s.apply();
+        let api = tagged_apis(&emu, &s.name).await.remove(0);
+        let gw = emu.apigw().await;
+        let deployment = gw
+            .get_stage()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .send()
+            .await
+            .unwrap()
+            .deployment_id()
+            .unwrap()
+            .to_string();
+        // A colleague adds a stage by hand: not the stack's, so never deleted.
+        gw.create_stage()
+            .rest_api_id(&api)
+            .stage_name("manual")
+            .deployment_id(&deployment)
+            .send()
+            .await
+            .unwrap();
+
+        let renamed = format!("{}-renamed", s.name);
+        s.edit(
+            &format!("name = \"{}\"", s.api_name()),
+            &format!("name = \"{renamed}\""),
+        );
+        let steps = s.plan_steps();
+        assert_eq!(
+            steps,
+            [format!("update rest_api {renamed}")],
+            "a rename is one in-place update"
+        );
+        s.apply();
+        let after = tagged_apis(&emu, &s.name).await;
+        assert_eq!(after, std::slice::from_ref(&api), "same API, same id");
+        let got = gw.get_rest_api().rest_api_id(&api).send().await.unwrap();
+        assert_eq!(got.name(), Some(renamed.as_str()));
+        assert!(
+            gw.get_stage()
+                .rest_api_id(&api)
+                .stage_name("manual")
+                .send()
+                .await
+                .is_ok()
+        );
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        s.destroy();
+    }
+);
