@@ -56,11 +56,15 @@ def run(binary, args, call_log=None):
     if call_log:
         call_log.unlink(missing_ok=True)
         e["STACKCTL_CALL_LOG"] = str(call_log)
-    start = time.perf_counter()
-    proc = subprocess.Popen([str(binary), *args], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    took = time.perf_counter() - start
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    # Output goes to files, not pipes: waiting on a child whose pipe is full would deadlock.
+    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(binary), *args], env=e, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - start
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read().decode(), err_f.read().decode()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"bench: stackctl {' '.join(args)} exited {code}:\n{out}\n{err}")
