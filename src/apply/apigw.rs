@@ -459,8 +459,15 @@ async fn update_account(ctx: &Ctx, s: &AccountSettings) -> Result<()> {
 /// The description carries the API model's fingerprint, which is also how a deployment made by
 /// an attempt whose response was lost is found again: one with the same fingerprint serves the
 /// same model.
+/// A deployment serving `model`. One already made for it (by an apply that was killed before
+/// pointing the stage at it, or for the same file earlier) is reused: a deployment is only ever
+/// made after every model step succeeded, so its fingerprint describes its snapshot. Otherwise one
+/// is created, and a lost response is looked up rather than sent twice.
 async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<String> {
     let description = format!("{FINGERPRINT_PREFIX}{model}");
+    if let Some(id) = find_deployment(ctx, api_id, &description).await? {
+        return Ok(id);
+    }
     let gw = &ctx.aws.apigw;
     create_unique(
         ctx,
@@ -476,26 +483,31 @@ async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<Strin
                 .await
                 .map(|out| out.id().unwrap_or_default().to_string())
         },
-        || async {
-            ctx.aws.pacer.wait("GetDeployments").await;
-            let found = gw
-                .get_deployments()
-                .rest_api_id(api_id)
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .ctx(format!("apigateway:GetDeployments {api_id}"))?;
-            Ok(found
-                .into_iter()
-                .filter(|d| d.description() == Some(description.as_str()))
-                .max_by_key(|d| d.created_date().map(|t| t.secs()))
-                .and_then(|d| d.id))
-        },
+        || find_deployment(ctx, api_id, &description),
     )
     .await
+}
+
+/// The newest deployment whose description records `description`'s model.
+async fn find_deployment(ctx: &Ctx, api_id: &str, description: &str) -> Result<Option<String>> {
+    ctx.aws.pacer.wait("GetDeployments").await;
+    let found = ctx
+        .aws
+        .apigw
+        .get_deployments()
+        .rest_api_id(api_id)
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx(format!("apigateway:GetDeployments {api_id}"))?;
+    Ok(found
+        .into_iter()
+        .filter(|d| d.description() == Some(description))
+        .max_by_key(|d| d.created_date().map(|t| t.secs()))
+        .and_then(|d| d.id))
 }
 
 fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
