@@ -2,7 +2,7 @@
 # The README's demo: the AWS console tutorial, end to end, against a local emulator this script
 # starts itself (MiniStack on 127.0.0.1:4567, which really runs the functions).
 #
-#   scripts/demo.sh              plan → apply → call the URL → logs → plan again → destroy
+#   scripts/demo.sh              plan → apply → call the URL → smoke test → logs → plan again → destroy
 #   DEMO_KEEP=1 scripts/demo.sh  leave the stack (and the emulator) running afterwards
 set -euo pipefail
 
@@ -55,11 +55,11 @@ call("HEAD")
 call("OPTIONS", headers={"Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST"})
 PY
 
-if "$STACKCTL" logs --help >/dev/null 2>&1; then
-  step "stackctl logs --since 5m   (the functions' console output, from CloudWatch Logs)"
-  sleep 1
-  "$STACKCTL" logs -f "$STACK" --since 5m
-fi
+step "stackctl test   (a smoke test of every route and the CORS preflight)"
+"$STACKCTL" test -f "$STACK" -d '{"name": "Ada"}'
+
+step "stackctl logs --since 5m   (the functions' console output, from CloudWatch Logs)"
+"$STACKCTL" logs -f "$STACK" --since 5m
 
 step "stackctl plan --detailed-exitcode   (live AWS matches the file: exit 0)"
 "$STACKCTL" plan -f "$STACK" --detailed-exitcode
