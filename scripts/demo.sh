@@ -19,7 +19,7 @@ STACKCTL="$ROOT/target/debug/stackctl"
 step "Starting MiniStack on 127.0.0.1:4567"
 bash scripts/emulators.sh install ministack
 started=0
-if ! bash scripts/emulators.sh status 2>/dev/null | grep -q "ministack.*running"; then
+if ! bash scripts/emulators.sh status 2>/dev/null | grep -q "^ministack: running"; then
   started=1
 fi
 bash scripts/emulators.sh start ministack

@@ -42,19 +42,8 @@ async fn roles_and_invoke_permissions_are_least_privilege() {
         ("head", vec!["HEAD/hello", "GET/items/*", "DELETE/items/*"]),
     ] {
         let name = s.function(key);
-        let f = lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let arn = f
-            .configuration()
-            .unwrap()
-            .function_arn()
-            .unwrap()
-            .to_string();
-        let account = arn.split(':').nth(4).unwrap().to_string();
+        let account = account_of(&emu, &name).await;
+        let arn = format!("arn:aws:lambda:{REGION}:{account}:function:{name}");
 
         // The execution role: assumable by Lambda only, writing only to its own log group.
         let role = iam
