@@ -590,3 +590,133 @@ fn bad_input_is_refused_with_a_location_and_no_aws_call() {
     );
     assert!(run.calls.is_empty());
 }
+
+on_both!(
+    removed_functions_and_their_remains_are_found_and_deleted,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "orph");
+        s.apply();
+        let head = s.function("head");
+        let hello = s.function("hello");
+
+        // Drop the HEAD route and its function from the file: function, role and log group go.
+        s.edit(
+            "[[api.routes]]\npath = \"/hello\"\nmethods = [\"HEAD\"]\nfunction = \"head\"",
+            "",
+        );
+        s.edit(
+        "[functions.head]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"head\"\nlog_retention_days = 14",
+        "",
+    );
+        let steps = s.plan_steps();
+        for expected in [
+            format!("delete function {head}"),
+            format!("delete role {head}-exec"),
+            format!("delete log_group /aws/lambda/{head}"),
+        ] {
+            assert!(
+                steps.contains(&expected),
+                "{expected} missing from {steps:#?}"
+            );
+        }
+        s.apply();
+        assert!(!function_exists(&emu, &head).await);
+        assert!(!role_exists(&emu, &format!("{head}-exec")).await);
+
+        // What an interrupted destroy leaves: the function is gone, its role and log group remain.
+        emu.lambda()
+            .await
+            .delete_function()
+            .function_name(&hello)
+            .send()
+            .await
+            .unwrap();
+        s.edit("[functions.hello]", "[functions.renamed]");
+        s.edit("function = \"hello\"", "function = \"renamed\"");
+        let steps = s.plan_steps();
+        assert!(
+            steps.contains(&format!("delete role {hello}-exec")),
+            "{steps:#?}"
+        );
+        assert!(
+            steps.contains(&format!("delete log_group /aws/lambda/{hello}")),
+            "{steps:#?}"
+        );
+        s.apply();
+        assert!(!role_exists(&emu, &format!("{hello}-exec")).await);
+        let groups = emu
+            .logs()
+            .await
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/aws/lambda/{hello}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            groups
+                .log_groups()
+                .iter()
+                .all(|g| g.log_group_name() != Some(&format!("/aws/lambda/{hello}"))),
+            "the breadcrumb of a deleted function remained"
+        );
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        s.destroy();
+    }
+);
+
+on_both!(
+    renaming_the_api_keeps_it_and_leaves_hand_made_stages_alone,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "ren");
+        s.apply();
+        let api = tagged_apis(&emu, &s.name).await.remove(0);
+        let gw = emu.apigw().await;
+        let deployment = gw
+            .get_stage()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .send()
+            .await
+            .unwrap()
+            .deployment_id()
+            .unwrap()
+            .to_string();
+        // A colleague adds a stage by hand: not the stack's, so never deleted.
+        gw.create_stage()
+            .rest_api_id(&api)
+            .stage_name("manual")
+            .deployment_id(&deployment)
+            .send()
+            .await
+            .unwrap();
+
+        let renamed = format!("{}-renamed", s.name);
+        s.edit(
+            &format!("name = \"{}\"", s.api_name()),
+            &format!("name = \"{renamed}\""),
+        );
+        let steps = s.plan_steps();
+        assert_eq!(
+            steps,
+            [format!("update rest_api {renamed}")],
+            "a rename is one in-place update"
+        );
+        s.apply();
+        let after = tagged_apis(&emu, &s.name).await;
+        assert_eq!(after, std::slice::from_ref(&api), "same API, same id");
+        let got = gw.get_rest_api().rest_api_id(&api).send().await.unwrap();
+        assert_eq!(got.name(), Some(renamed.as_str()));
+        assert!(
+            gw.get_stage()
+                .rest_api_id(&api)
+                .stage_name("manual")
+                .send()
+                .await
+                .is_ok()
+        );
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        s.destroy();
+    }
+);
