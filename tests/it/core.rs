@@ -71,19 +71,7 @@ on_both!(
         let account = account_of(&emu, &hello).await;
 
         // Least privilege: the execution role may only write to its own log group.
-        let policy = emu
-            .iam()
-            .await
-            .get_role_policy()
-            .role_name(format!("{hello}-exec"))
-            .policy_name("stackctl-logs")
-            .send()
-            .await
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_str(
-            &percent_encoding::percent_decode_str(policy.policy_document()).decode_utf8_lossy(),
-        )
-        .unwrap();
+        let doc = execution_policy(&emu, &hello).await;
         let statement = &doc["Statement"][0];
         assert_eq!(
             statement["Resource"],
@@ -120,15 +108,7 @@ on_both!(
         assert_eq!(all.logging_level(), Some("INFO"));
         let account_settings = gw.get_account().send().await.unwrap();
         assert!(account_settings.cloudwatch_role_arn().is_some());
-        let groups = emu
-            .logs()
-            .await
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/lambda/{hello}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
+        assert_eq!(log_group(&emu, &hello).await, Some(Some(14)));
 
         // No-op: nothing to do, and nothing written.
         let noop = s.run(&["plan", "--detailed-exitcode"]);
@@ -644,19 +624,9 @@ on_both!(
         );
         s.apply();
         assert!(!role_exists(&emu, &format!("{hello}-exec")).await);
-        let groups = emu
-            .logs()
-            .await
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/lambda/{hello}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            groups
-                .log_groups()
-                .iter()
-                .all(|g| g.log_group_name() != Some(&format!("/aws/lambda/{hello}"))),
+        assert_eq!(
+            log_group(&emu, &hello).await,
+            None,
             "the breadcrumb of a deleted function remained"
         );
         let noop = s.run(&["plan", "--detailed-exitcode"]);

@@ -95,7 +95,6 @@ pub async fn snapshot(emu: &Emulator, s: &Stack) -> Value {
     let settings = stage.method_settings().and_then(|m| m.get("*/*"));
 
     let lambda = emu.lambda().await;
-    let iam = emu.iam().await;
     let mut functions = BTreeMap::new();
     for key in ["hello", "head"] {
         let name = s.function(key);
@@ -116,22 +115,9 @@ pub async fn snapshot(emu: &Emulator, s: &Stack) -> Value {
             .into_iter()
             .map(|st| json!({"sid": st["Sid"], "source": st["Condition"]["ArnLike"]["AWS:SourceArn"]}))
             .collect();
-        let role = iam
-            .get_role_policy()
-            .role_name(format!("{name}-exec"))
-            .policy_name("stackctl-logs")
-            .send()
-            .await
-            .unwrap();
-        let groups = emu
-            .logs()
-            .await
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/lambda/{name}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(groups.log_groups().len(), 1, "log groups of {name}");
+        let role_policy = execution_policy(emu, &name).await;
+        let retention = log_group(emu, &name).await;
+        assert!(retention.is_some(), "no log group for {name}");
         functions.insert(
             key,
             json!({
@@ -143,8 +129,8 @@ pub async fn snapshot(emu: &Emulator, s: &Stack) -> Value {
                 "role": c.role(),
                 "tagged": f.tags().and_then(|t| t.get(TAG)) == Some(&s.name),
                 "statements": statements,
-                "role_policy": percent_encoding::percent_decode_str(role.policy_document()).decode_utf8_lossy(),
-                "retention": groups.log_groups()[0].retention_in_days(),
+                "role_policy": role_policy,
+                "retention": retention.flatten(),
             }),
         );
     }
@@ -234,19 +220,8 @@ async fn survives(
             "role of {name} left behind"
         );
     }
-    let apis = emu
-        .apigw()
-        .await
-        .get_rest_apis()
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
     assert!(
-        !apis
-            .items()
-            .iter()
-            .any(|a| a.name() == Some(s.api_name().as_str())),
+        !api_named(&emu, &s.api_name()).await,
         "a REST API of the stack was left behind"
     );
     // Counted over apply, plan and destroy: all went through the proxy.

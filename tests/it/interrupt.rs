@@ -77,19 +77,9 @@ async fn kill_9_at_random_points_then_reapply_converges() {
     // Exactly one API, one deployment, every statement and log group once.
     snapshot(&emu, &s).await;
     s.destroy();
-    let apis = emu
-        .apigw()
-        .await
-        .get_rest_apis()
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
     assert!(
-        !apis
-            .items()
-            .iter()
-            .any(|a| a.name() == Some(s.api_name().as_str()))
+        !api_named(&emu, &s.api_name()).await,
+        "a REST API was left behind"
     );
 }
 

@@ -6,10 +6,6 @@
 use crate::support::*;
 use serde_json::Value;
 
-fn decode(doc: &str) -> Value {
-    serde_json::from_str(&percent_encoding::percent_decode_str(doc).decode_utf8_lossy()).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_and_invoke_permissions_are_least_privilege() {
     let emu = Emulator::get(Kind::LocalStack);
@@ -52,7 +48,7 @@ async fn roles_and_invoke_permissions_are_least_privilege() {
             .send()
             .await
             .unwrap();
-        let trust = decode(role.role().unwrap().assume_role_policy_document().unwrap());
+        let trust = decode_policy(role.role().unwrap().assume_role_policy_document().unwrap());
         assert_eq!(
             trust["Statement"],
             serde_json::json!([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}])
@@ -74,14 +70,7 @@ async fn roles_and_invoke_permissions_are_least_privilege() {
             attached.attached_policies().is_empty(),
             "no managed policies"
         );
-        let policy = iam
-            .get_role_policy()
-            .role_name(format!("{name}-exec"))
-            .policy_name("stackctl-logs")
-            .send()
-            .await
-            .unwrap();
-        let doc = decode(policy.policy_document());
+        let doc = execution_policy(&emu, &name).await;
         let statements = doc["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1, "{doc}");
         assert_eq!(statements[0]["Effect"], "Allow");
@@ -170,17 +159,7 @@ async fn lookalike_function(emu: &Emulator, name: &str) {
 async fn exists(emu: &Emulator, name: &str) -> (bool, bool, bool) {
     let function = function_exists(emu, name).await;
     let role = role_exists(emu, &format!("{name}-exec")).await;
-    let group = emu
-        .logs()
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/aws/lambda/{name}"))
-        .send()
-        .await
-        .unwrap()
-        .log_groups()
-        .iter()
-        .any(|g| g.log_group_name() == Some(&format!("/aws/lambda/{name}")));
+    let group = log_group(emu, name).await.is_some();
     (function, role, group)
 }
 

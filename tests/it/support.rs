@@ -485,3 +485,52 @@ pub fn tiny_zip() -> Vec<u8> {
         .unwrap();
     w.finish().unwrap().into_inner()
 }
+
+/// An IAM policy document as IAM returns it (URL-encoded), parsed.
+pub fn decode_policy(doc: &str) -> Value {
+    serde_json::from_str(&percent_encoding::percent_decode_str(doc).decode_utf8_lossy()).unwrap()
+}
+
+/// The inline policy stackctl gives a function's execution role.
+pub async fn execution_policy(emu: &Emulator, function: &str) -> Value {
+    let out = emu
+        .iam()
+        .await
+        .get_role_policy()
+        .role_name(format!("{function}-exec"))
+        .policy_name("stackctl-logs")
+        .send()
+        .await
+        .unwrap();
+    decode_policy(out.policy_document())
+}
+
+/// The retention of a function's log group (`Some(None)`: never expires); `None` if it has none.
+pub async fn log_group(emu: &Emulator, function: &str) -> Option<Option<i32>> {
+    let name = format!("/aws/lambda/{function}");
+    let out = emu
+        .logs()
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(&name)
+        .send()
+        .await
+        .unwrap();
+    out.log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name.as_str()))
+        .map(|g| g.retention_in_days())
+}
+
+/// Whether any REST API, tagged or not, has this name.
+pub async fn api_named(emu: &Emulator, name: &str) -> bool {
+    let out = emu
+        .apigw()
+        .await
+        .get_rest_apis()
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    out.items().iter().any(|a| a.name() == Some(name))
+}
