@@ -292,8 +292,13 @@ async fn download(aws: &Aws, location: &str) -> Result<Vec<u8>> {
 }
 
 async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api> {
-    aws.pacer.wait("GetRestApi").await;
-    let rest = match aws.apigw.get_rest_api().rest_api_id(id).send().await {
+    let rest = match aws
+        .pacer
+        .send("GetRestApi", || {
+            aws.apigw.get_rest_api().rest_api_id(id).send()
+        })
+        .await
+    {
         Ok(rest) => rest,
         Err(e) if is_not_found(&e) => bail!(
             "REST API {id} does not exist in {}; nothing was imported\n  = hint: the id is the first part of the invoke URL (https://ID.execute-api...); check the region too (--region or AWS_REGION)",
@@ -317,12 +322,11 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
         ));
     }
     let resources = crate::live::list_resources(aws, id).await?;
-    aws.pacer.wait("GetStages").await;
     let stages = aws
-        .apigw
-        .get_stages()
-        .rest_api_id(id)
-        .send()
+        .pacer
+        .send("GetStages", || {
+            aws.apigw.get_stages().rest_api_id(id).send()
+        })
         .await
         .ctx(format!("apigateway:GetStages {id}"))?;
 

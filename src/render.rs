@@ -305,6 +305,15 @@ impl Progress {
                     format!("{e:#}").replace('\n', "\n      ")
                 ));
             }
+            Event::Throttled(stats) => {
+                self.println(format!(
+                    "  {} API Gateway is throttling this account ({} requests answered 429 so far, \
+                     other deployers share its quota): pacing at {:.1} requests/s and retrying",
+                    style("…").yellow(),
+                    stats.throttled,
+                    stats.rate_per_s
+                ));
+            }
             Event::Skipped(step) => {
                 self.println(format!(
                     "  {} skipped {} {} (a step it depends on did not succeed)",

@@ -89,8 +89,7 @@ where
 {
     let mut attempt = 1;
     loop {
-        ctx.aws.pacer.wait(op).await;
-        let err = match send().await {
+        let err = match ctx.aws.pacer.send(op, &mut send).await {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
@@ -150,8 +149,14 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
         all = tagged_apis(ctx).await?;
     }
     if let Some((winner, _)) = all.first().filter(|(w, _)| *w != id) {
-        ctx.aws.pacer.wait("DeleteRestApi").await;
-        match gw.delete_rest_api().rest_api_id(&id).send().await {
+        match ctx
+            .aws
+            .pacer
+            .send("DeleteRestApi", || {
+                gw.delete_rest_api().rest_api_id(&id).send()
+            })
+            .await
+        {
             Err(e) if !is_not_found(&e) => {
                 return Err(e).ctx(format!(
                     "apigateway:DeleteRestApi {id} (a duplicate of {winner} made by a concurrent apply)"
@@ -198,32 +203,41 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
     let id = ctx.api_id()?;
     let gw = &ctx.aws.apigw;
     if step.changed("name") {
-        ctx.aws.pacer.wait("UpdateRestApi").await;
-        gw.update_rest_api()
-            .rest_api_id(&id)
-            .patch_operations(replace("/name", &api.name))
-            .send()
+        ctx.aws
+            .pacer
+            .send("UpdateRestApi", || {
+                gw.update_rest_api()
+                    .rest_api_id(&id)
+                    .patch_operations(replace("/name", &api.name))
+                    .send()
+            })
             .await
             .ctx(format!("apigateway:UpdateRestApi {id} /name"))?;
     }
     if step.changed("endpoint") {
-        ctx.aws.pacer.wait("UpdateRestApi").await;
-        gw.update_rest_api()
-            .rest_api_id(&id)
-            .patch_operations(replace(
-                &format!("/endpointConfiguration/types/{}", live.endpoint_type),
-                &api.endpoint_type,
-            ))
-            .send()
+        ctx.aws
+            .pacer
+            .send("UpdateRestApi", || {
+                gw.update_rest_api()
+                    .rest_api_id(&id)
+                    .patch_operations(replace(
+                        &format!("/endpointConfiguration/types/{}", live.endpoint_type),
+                        &api.endpoint_type,
+                    ))
+                    .send()
+            })
             .await
             .ctx(format!("apigateway:UpdateRestApi {id}"))?;
     }
     if step.changed_prefix("tags.") {
-        ctx.aws.pacer.wait("TagResource").await;
-        gw.tag_resource()
-            .resource_arn(api_arn(ctx, &id))
-            .set_tags(Some(api.tags.clone().into_iter().collect()))
-            .send()
+        ctx.aws
+            .pacer
+            .send("TagResource", || {
+                gw.tag_resource()
+                    .resource_arn(api_arn(ctx, &id))
+                    .set_tags(Some(api.tags.clone().into_iter().collect()))
+                    .send()
+            })
             .await
             .ctx(format!("apigateway:TagResource {id}"))?;
     }
@@ -232,13 +246,12 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
 
 async fn delete_api(ctx: &Ctx) -> Result<()> {
     let id = ctx.api_id()?;
-    ctx.aws.pacer.wait("DeleteRestApi").await;
     match ctx
         .aws
-        .apigw
-        .delete_rest_api()
-        .rest_api_id(&id)
-        .send()
+        .pacer
+        .send("DeleteRestApi", || {
+            ctx.aws.apigw.delete_rest_api().rest_api_id(&id).send()
+        })
         .await
     {
         Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteRestApi {id}")),
@@ -250,15 +263,18 @@ async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let (parent, part) = path.rsplit_once('/').expect("paths start with '/'");
     let parent_id = ctx.resource_id(if parent.is_empty() { "/" } else { parent })?;
-    ctx.aws.pacer.wait("CreateResource").await;
     match ctx
         .aws
-        .apigw
-        .create_resource()
-        .rest_api_id(&api_id)
-        .parent_id(parent_id)
-        .path_part(part)
-        .send()
+        .pacer
+        .send("CreateResource", || {
+            ctx.aws
+                .apigw
+                .create_resource()
+                .rest_api_id(&api_id)
+                .parent_id(&parent_id)
+                .path_part(part)
+                .send()
+        })
         .await
     {
         Ok(out) => {
@@ -277,14 +293,17 @@ async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
 async fn delete_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let id = ctx.resource_id(path)?;
-    ctx.aws.pacer.wait("DeleteResource").await;
     match ctx
         .aws
-        .apigw
-        .delete_resource()
-        .rest_api_id(&api_id)
-        .resource_id(&id)
-        .send()
+        .pacer
+        .send("DeleteResource", || {
+            ctx.aws
+                .apigw
+                .delete_resource()
+                .rest_api_id(&api_id)
+                .resource_id(&id)
+                .send()
+        })
         .await
     {
         Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteResource {path}")),
@@ -295,15 +314,18 @@ async fn delete_resource(ctx: &Ctx, path: &str) -> Result<()> {
 async fn delete_method(ctx: &Ctx, path: &str, verb: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let id = ctx.resource_id(path)?;
-    ctx.aws.pacer.wait("DeleteMethod").await;
     match ctx
         .aws
-        .apigw
-        .delete_method()
-        .rest_api_id(&api_id)
-        .resource_id(&id)
-        .http_method(verb)
-        .send()
+        .pacer
+        .send("DeleteMethod", || {
+            ctx.aws
+                .apigw
+                .delete_method()
+                .rest_api_id(&api_id)
+                .resource_id(&id)
+                .http_method(verb)
+                .send()
+        })
         .await
     {
         Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteMethod {verb} {path}")),
@@ -322,26 +344,32 @@ async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
     let id = ctx.resource_id(&m.path)?;
     let gw = &ctx.aws.apigw;
     let what = format!("{} {}", m.verb, m.path);
-    ctx.aws.pacer.wait("PutMethod").await;
-    gw.put_method()
-        .rest_api_id(&api_id)
-        .resource_id(&id)
-        .http_method(&m.verb)
-        .authorization_type(&m.authorization)
-        .send()
+    ctx.aws
+        .pacer
+        .send("PutMethod", || {
+            gw.put_method()
+                .rest_api_id(&api_id)
+                .resource_id(&id)
+                .http_method(&m.verb)
+                .authorization_type(&m.authorization)
+                .send()
+        })
         .await
         .ctx(format!("apigateway:PutMethod {what}"))?;
     match &m.integration {
         Integration::LambdaProxy { uri, .. } => {
-            ctx.aws.pacer.wait("PutIntegration").await;
-            gw.put_integration()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method(&m.verb)
-                .r#type(IntegrationType::AwsProxy)
-                .integration_http_method("POST")
-                .uri(uri)
-                .send()
+            ctx.aws
+                .pacer
+                .send("PutIntegration", || {
+                    gw.put_integration()
+                        .rest_api_id(&api_id)
+                        .resource_id(&id)
+                        .http_method(&m.verb)
+                        .r#type(IntegrationType::AwsProxy)
+                        .integration_http_method("POST")
+                        .uri(uri)
+                        .send()
+                })
                 .await
                 .ctx(format!("apigateway:PutIntegration {what}"))?;
         }
@@ -351,30 +379,36 @@ async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
             allow_headers,
         } => {
             let header = |h: &str| format!("method.response.header.Access-Control-Allow-{h}");
-            ctx.aws.pacer.wait("PutMethodResponse").await;
-            gw.put_method_response()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method("OPTIONS")
-                .status_code("200")
-                .set_response_parameters(Some(
-                    CORS_HEADERS
-                        .iter()
-                        .map(|(h, _)| (header(h), false))
-                        .collect(),
-                ))
-                .response_models("application/json", "Empty")
-                .send()
+            ctx.aws
+                .pacer
+                .send("PutMethodResponse", || {
+                    gw.put_method_response()
+                        .rest_api_id(&api_id)
+                        .resource_id(&id)
+                        .http_method("OPTIONS")
+                        .status_code("200")
+                        .set_response_parameters(Some(
+                            CORS_HEADERS
+                                .iter()
+                                .map(|(h, _)| (header(h), false))
+                                .collect(),
+                        ))
+                        .response_models("application/json", "Empty")
+                        .send()
+                })
                 .await
                 .ctx(format!("apigateway:PutMethodResponse {what}"))?;
-            ctx.aws.pacer.wait("PutIntegration").await;
-            gw.put_integration()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method("OPTIONS")
-                .r#type(IntegrationType::Mock)
-                .request_templates("application/json", r#"{"statusCode": 200}"#)
-                .send()
+            ctx.aws
+                .pacer
+                .send("PutIntegration", || {
+                    gw.put_integration()
+                        .rest_api_id(&api_id)
+                        .resource_id(&id)
+                        .http_method("OPTIONS")
+                        .r#type(IntegrationType::Mock)
+                        .request_templates("application/json", r#"{"statusCode": 200}"#)
+                        .send()
+                })
                 .await
                 .ctx(format!("apigateway:PutIntegration {what}"))?;
             let values: HashMap<String, String> = HashMap::from([
@@ -382,15 +416,18 @@ async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
                 (header("Methods"), format!("'{allow_methods}'")),
                 (header("Origin"), format!("'{allow_origin}'")),
             ]);
-            ctx.aws.pacer.wait("PutIntegrationResponse").await;
-            gw.put_integration_response()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method("OPTIONS")
-                .status_code("200")
-                .set_response_parameters(Some(values))
-                .response_templates("application/json", "")
-                .send()
+            ctx.aws
+                .pacer
+                .send("PutIntegrationResponse", || {
+                    gw.put_integration_response()
+                        .rest_api_id(&api_id)
+                        .resource_id(&id)
+                        .http_method("OPTIONS")
+                        .status_code("200")
+                        .set_response_parameters(Some(values.clone()))
+                        .response_templates("application/json", "")
+                        .send()
+                })
                 .await
                 .ctx(format!("apigateway:PutIntegrationResponse {what}"))?;
         }
@@ -400,14 +437,17 @@ async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
 
 async fn put_gateway_response(ctx: &Ctx, g: &GatewayResponse) -> Result<()> {
     let api_id = ctx.api_id()?;
-    ctx.aws.pacer.wait("PutGatewayResponse").await;
     ctx.aws
-        .apigw
-        .put_gateway_response()
-        .rest_api_id(&api_id)
-        .response_type(GatewayResponseType::from(g.response_type.as_str()))
-        .set_response_parameters(Some(g.parameters.clone().into_iter().collect()))
-        .send()
+        .pacer
+        .send("PutGatewayResponse", || {
+            ctx.aws
+                .apigw
+                .put_gateway_response()
+                .rest_api_id(&api_id)
+                .response_type(GatewayResponseType::from(g.response_type.as_str()))
+                .set_response_parameters(Some(g.parameters.clone().into_iter().collect()))
+                .send()
+        })
         .await
         .ctx(format!("apigateway:PutGatewayResponse {}", g.response_type))?;
     Ok(())
@@ -415,14 +455,17 @@ async fn put_gateway_response(ctx: &Ctx, g: &GatewayResponse) -> Result<()> {
 
 async fn delete_gateway_response(ctx: &Ctx, response_type: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
-    ctx.aws.pacer.wait("DeleteGatewayResponse").await;
     match ctx
         .aws
-        .apigw
-        .delete_gateway_response()
-        .rest_api_id(&api_id)
-        .response_type(GatewayResponseType::from(response_type))
-        .send()
+        .pacer
+        .send("DeleteGatewayResponse", || {
+            ctx.aws
+                .apigw
+                .delete_gateway_response()
+                .rest_api_id(&api_id)
+                .response_type(GatewayResponseType::from(response_type))
+                .send()
+        })
         .await
     {
         Err(e) if !is_not_found(&e) => {
@@ -443,12 +486,15 @@ async fn update_account(ctx: &Ctx, s: &AccountSettings) -> Result<()> {
             && ProvideErrorMetadata::message(e).is_some_and(|m| m.contains("role ARN"))
     };
     retry(Duration::from_secs(120), propagating, || async {
-        ctx.aws.pacer.wait("UpdateAccount").await;
         ctx.aws
-            .apigw
-            .update_account()
-            .patch_operations(replace("/cloudwatchRoleArn", arn))
-            .send()
+            .pacer
+            .send("UpdateAccount", || {
+                ctx.aws
+                    .apigw
+                    .update_account()
+                    .patch_operations(replace("/cloudwatchRoleArn", arn))
+                    .send()
+            })
             .await
     })
     .await
@@ -490,17 +536,20 @@ async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<Strin
 
 /// The newest deployment whose description records `description`'s model.
 async fn find_deployment(ctx: &Ctx, api_id: &str, description: &str) -> Result<Option<String>> {
-    ctx.aws.pacer.wait("GetDeployments").await;
     let found = ctx
         .aws
-        .apigw
-        .get_deployments()
-        .rest_api_id(api_id)
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+        .pacer
+        .send("GetDeployments", || {
+            ctx.aws
+                .apigw
+                .get_deployments()
+                .rest_api_id(api_id)
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
         .await
         .ctx(format!("apigateway:GetDeployments {api_id}"))?;
     Ok(found
@@ -523,16 +572,19 @@ fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
 async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
     let api_id = ctx.api_id()?;
     let mut deployment = create_deployment(ctx, &api_id, &s.model).await?;
-    ctx.aws.pacer.wait("CreateStage").await;
     match ctx
         .aws
-        .apigw
-        .create_stage()
-        .rest_api_id(&api_id)
-        .stage_name(&s.name)
-        .deployment_id(&deployment)
-        .set_tags(Some(s.tags.clone().into_iter().collect()))
-        .send()
+        .pacer
+        .send("CreateStage", || {
+            ctx.aws
+                .apigw
+                .create_stage()
+                .rest_api_id(&api_id)
+                .stage_name(&s.name)
+                .deployment_id(&deployment)
+                .set_tags(Some(s.tags.clone().into_iter().collect()))
+                .send()
+        })
         .await
     {
         Ok(_) => {}
@@ -541,14 +593,17 @@ async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
         // and ours deleted, so no unused deployment is left; otherwise the stage is pointed at ours.
         Err(e) if code(&e) == Some("ConflictException") => {
             if let Some(theirs) = same_model_deployment(ctx, &api_id, &s.name, &deployment).await? {
-                ctx.aws.pacer.wait("DeleteDeployment").await;
                 match ctx
                     .aws
-                    .apigw
-                    .delete_deployment()
-                    .rest_api_id(&api_id)
-                    .deployment_id(&deployment)
-                    .send()
+                    .pacer
+                    .send("DeleteDeployment", || {
+                        ctx.aws
+                            .apigw
+                            .delete_deployment()
+                            .rest_api_id(&api_id)
+                            .deployment_id(&deployment)
+                            .send()
+                    })
                     .await
                 {
                     Err(e) if !is_not_found(&e) => {
@@ -576,12 +631,12 @@ async fn same_model_deployment(
     ours: &str,
 ) -> Result<Option<String>> {
     let gw = &ctx.aws.apigw;
-    ctx.aws.pacer.wait("GetStage").await;
-    let current = gw
-        .get_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
-        .send()
+    let current = ctx
+        .aws
+        .pacer
+        .send("GetStage", || {
+            gw.get_stage().rest_api_id(api_id).stage_name(stage).send()
+        })
         .await
         .ctx(format!("apigateway:GetStage {stage}"))?;
     let Some(theirs) = current.deployment_id().filter(|d| *d != ours) else {
@@ -595,13 +650,16 @@ async fn same_model_deployment(
 }
 
 async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Option<String>> {
-    ctx.aws.pacer.wait("GetDeployment").await;
     ctx.aws
-        .apigw
-        .get_deployment()
-        .rest_api_id(api_id)
-        .deployment_id(id)
-        .send()
+        .pacer
+        .send("GetDeployment", || {
+            ctx.aws
+                .apigw
+                .get_deployment()
+                .rest_api_id(api_id)
+                .deployment_id(id)
+                .send()
+        })
         .await
         .map(|d| d.description)
         .ctx(format!("apigateway:GetDeployment {id}"))
@@ -625,13 +683,16 @@ async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
         patch_stage(ctx, &api_id, &s.name, ops).await?;
     }
     if step.changed_prefix("tags.") {
-        ctx.aws.pacer.wait("TagResource").await;
         ctx.aws
-            .apigw
-            .tag_resource()
-            .resource_arn(format!("{}/stages/{}", api_arn(ctx, &api_id), s.name))
-            .set_tags(Some(s.tags.clone().into_iter().collect()))
-            .send()
+            .pacer
+            .send("TagResource", || {
+                ctx.aws
+                    .apigw
+                    .tag_resource()
+                    .resource_arn(format!("{}/stages/{}", api_arn(ctx, &api_id), s.name))
+                    .set_tags(Some(s.tags.clone().into_iter().collect()))
+                    .send()
+            })
             .await
             .ctx(format!("apigateway:TagResource stage {}", s.name))?;
     }
@@ -639,14 +700,17 @@ async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
 }
 
 async fn patch_stage(ctx: &Ctx, api_id: &str, stage: &str, ops: Vec<PatchOperation>) -> Result<()> {
-    ctx.aws.pacer.wait("UpdateStage").await;
     ctx.aws
-        .apigw
-        .update_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
-        .set_patch_operations(Some(ops))
-        .send()
+        .pacer
+        .send("UpdateStage", || {
+            ctx.aws
+                .apigw
+                .update_stage()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .set_patch_operations(Some(ops.clone()))
+                .send()
+        })
         .await
         .ctx(format!("apigateway:UpdateStage {stage}"))?;
     Ok(())
@@ -654,14 +718,17 @@ async fn patch_stage(ctx: &Ctx, api_id: &str, stage: &str, ops: Vec<PatchOperati
 
 async fn delete_stage(ctx: &Ctx, stage: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
-    ctx.aws.pacer.wait("DeleteStage").await;
     match ctx
         .aws
-        .apigw
-        .delete_stage()
-        .rest_api_id(&api_id)
-        .stage_name(stage)
-        .send()
+        .pacer
+        .send("DeleteStage", || {
+            ctx.aws
+                .apigw
+                .delete_stage()
+                .rest_api_id(&api_id)
+                .stage_name(stage)
+                .send()
+        })
         .await
     {
         Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteStage {stage}")),

@@ -7,7 +7,7 @@ mod iam;
 mod lambda;
 mod logs;
 
-use crate::aws::Aws;
+use crate::aws::{Aws, PaceStats};
 use crate::config::StackConfig;
 use crate::desired::Env;
 use crate::plan::{Plan, Step};
@@ -24,7 +24,14 @@ pub enum Event<'a> {
     Done(&'a Step, Duration),
     Failed(&'a Step, &'a anyhow::Error),
     Skipped(&'a Step),
+    /// API Gateway answered 429 since the last report: the account's quota is shared with other
+    /// deployers, and calls are being slowed down and retried (at most one report per
+    /// [`THROTTLE_REPORT_EVERY`]).
+    Throttled(PaceStats),
 }
+
+/// How often apply reports, at most, that it is being throttled.
+const THROTTLE_REPORT_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -154,6 +161,8 @@ pub async fn run(
     let mut state = vec![State::Waiting; n];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
+    let mut throttle_reported: (u64, Option<Instant>) = (0, None);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         // Start what is ready; skip what can never run. Repeat until nothing changes, since a
         // skip can doom further steps.
@@ -189,7 +198,19 @@ pub async fn run(
                 }
             }
         }
-        let Some((i, result, took)) = running.next().await else {
+        let next = tokio::select! {
+            next = running.next() => next,
+            _ = tick.tick() => {
+                let stats = ctx.aws.pacer.stats();
+                let due = throttle_reported.1.is_none_or(|t| t.elapsed() >= THROTTLE_REPORT_EVERY);
+                if stats.throttled > throttle_reported.0 && due {
+                    throttle_reported = (stats.throttled, Some(Instant::now()));
+                    report(Event::Throttled(stats));
+                }
+                continue;
+            }
+        };
+        let Some((i, result, took)) = next else {
             break;
         };
         let step = &plan.steps[i];

@@ -8,7 +8,7 @@ pub mod retry;
 
 pub use calls::{Call, CallLog};
 pub use errors::{AwsError, CallExt, code, is_not_found};
-pub use pace::Pacer;
+pub use pace::{PaceStats, Pacer};
 
 use anyhow::{Result, bail};
 use aws_config::retry::RetryConfig;
@@ -82,25 +82,26 @@ impl Aws {
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected)
+                .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
+        // Throttled API Gateway calls are retried by the pacer (`Aws::pacer.send`), not the SDK.
         let apigw = aws_sdk_apigateway::Client::from_conf(
             aws_sdk_apigateway::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected)
+                .retry_classifier(retry::ServerDirected { paced: true })
                 .build(),
         );
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected)
+                .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
         let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
             aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected)
+                .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(

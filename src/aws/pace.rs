@@ -1,9 +1,34 @@
-//! Client-side pacing of API Gateway calls to its fixed control-plane quotas, so a normal apply
-//! never sees a 429: token buckets, one for the account-wide rate and one per limited operation.
+//! Client-side pacing of API Gateway calls to its fixed control-plane quotas, adapting to what the
+//! account actually gives this process.
+//!
+//! Token buckets, one for the account-wide rate and one per limited operation, start at the
+//! documented quotas. The quotas are per account and region, shared by every process: when API
+//! Gateway answers 429 (another deployer is using part of the budget), the rates drop
+//! multiplicatively and the burst shrinks to one second's worth; every success raises them again
+//! additively, back up to the quota (AIMD, as TCP and the SDK's adaptive retry mode do). Throttled
+//! calls are retried for as long as [`THROTTLE_BUDGET`] allows, each retry paced like a new call,
+//! rather than a small fixed number of attempts.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How long one call keeps retrying while API Gateway throttles it. Terraform's AWS provider
+/// retries throttling for minutes; a paced client sharing the account quota with two or three
+/// others needs seconds to tens of seconds.
+pub const THROTTLE_BUDGET: Duration = Duration::from_secs(300);
+/// The rate a throttled process never goes below, in requests per second (or a tenth of the
+/// quota's own rate, for the slow ones).
+const MIN_RATE: f64 = 0.25;
+/// Multiplicative decrease on a 429.
+const DECREASE: f64 = 0.6;
+/// Additive increase per successful call, in requests per second.
+const INCREASE: f64 = 0.05;
+/// 429s that arrive within this window of a decrease answer the same congestion: one decrease.
+const DECREASE_WINDOW: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -14,20 +39,24 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(capacity: f64, per_second: f64) -> Self {
+    fn new(capacity: f64, per_second: f64, now: Instant) -> Self {
         Bucket {
             tokens: capacity,
             capacity,
             per_second,
-            last: Instant::now(),
+            last: now,
         }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.last = now;
     }
 
     /// Takes a token now, or says how long until one is there.
     fn take(&mut self, now: Instant) -> Result<(), Duration> {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-        self.last = now;
+        self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             Ok(())
@@ -39,22 +68,83 @@ impl Bucket {
     }
 }
 
+/// One rate: the documented quota (burst, requests/s) and the bucket adapted to the account.
+#[derive(Debug)]
+struct Limit {
+    quota_burst: f64,
+    quota_rate: f64,
+    bucket: Bucket,
+    throttled: bool,
+    last_decrease: Option<Instant>,
+}
+
+impl Limit {
+    fn new(burst: f64, rate: f64, now: Instant) -> Self {
+        Limit {
+            quota_burst: burst,
+            quota_rate: rate,
+            bucket: Bucket::new(burst, rate, now),
+            throttled: false,
+            last_decrease: None,
+        }
+    }
+
+    /// A 429: slow down once per congestion window, and stop bursting for good: the burst was
+    /// sized for an account this process had to itself.
+    fn decrease(&mut self, now: Instant) {
+        self.bucket.refill(now);
+        self.throttled = true;
+        self.bucket.capacity = 1.0;
+        self.bucket.tokens = self.bucket.tokens.min(0.0);
+        if self
+            .last_decrease
+            .is_some_and(|t| now.saturating_duration_since(t) < DECREASE_WINDOW)
+        {
+            return;
+        }
+        self.last_decrease = Some(now);
+        let floor = MIN_RATE.min(self.quota_rate / 10.0);
+        self.bucket.per_second = (self.bucket.per_second * DECREASE).max(floor);
+    }
+
+    fn increase(&mut self, now: Instant) {
+        self.bucket.refill(now);
+        let step = INCREASE.min(self.quota_rate / 10.0);
+        self.bucket.per_second = (self.bucket.per_second + step).min(self.quota_rate);
+        if !self.throttled {
+            self.bucket.capacity = self.quota_burst;
+        }
+    }
+}
+
+/// What the pacer has seen so far, for the progress display.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PaceStats {
+    /// Calls API Gateway answered with 429 (each was retried).
+    pub throttled: u64,
+    /// The account-wide rate this process currently allows itself, in requests per second.
+    pub rate_per_s: f64,
+}
+
 pub struct Pacer {
-    limits: HashMap<&'static str, (f64, f64)>,
-    buckets: Mutex<HashMap<&'static str, Bucket>>,
+    limits: Mutex<HashMap<&'static str, Limit>>,
+    quotas: HashMap<&'static str, (f64, f64)>,
+    throttled: Mutex<u64>,
 }
 
 const ALL: &str = "*";
 
 impl Pacer {
-    /// API Gateway's documented quotas (see shared/aws-facts.md), with the account-wide rate kept
-    /// a little under 10/s to leave room for other clients.
+    /// API Gateway's documented quotas (shared/aws-facts.md; "Amazon API Gateway quotas",
+    /// control-plane section): burst and requests per second, with the account-wide rate kept a
+    /// little under 10/s to leave room for other clients.
     pub fn api_gateway() -> Self {
-        let limits = HashMap::from([
+        let quotas = HashMap::from([
             (ALL, (40.0, 8.0)),
             ("CreateDeployment", (1.0, 1.0 / 5.0)),
             ("CreateRestApi", (1.0, 1.0 / 3.0)),
             ("DeleteRestApi", (1.0, 1.0 / 30.0)),
+            ("ImportRestApi", (1.0, 1.0 / 3.0)),
             ("PutRestApi", (1.0, 1.0)),
             ("CreateResource", (5.0, 5.0)),
             ("DeleteResource", (5.0, 5.0)),
@@ -62,14 +152,65 @@ impl Pacer {
             ("UpdateAccount", (1.0, 1.0 / 20.0)),
         ]);
         Pacer {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
+            limits: Mutex::new(HashMap::new()),
+            quotas,
+            throttled: Mutex::new(0),
+        }
+    }
+
+    /// Sends one API Gateway call named `operation` (as in the API reference, e.g. `PutMethod`)
+    /// once the quotas allow it. A 429 (`TooManyRequestsException`) slows the pacer down and the
+    /// call is sent again, paced like a new one, after the delay API Gateway asked for, until
+    /// [`THROTTLE_BUDGET`] is spent; any other outcome is returned as it is. `send` builds and
+    /// sends the request each time it is called.
+    pub async fn send<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        mut send: F,
+    ) -> Result<T, SdkError<E, HttpResponse>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        let start = Instant::now();
+        loop {
+            self.wait(operation).await;
+            match send().await {
+                Ok(v) => {
+                    self.succeeded(operation, Instant::now());
+                    return Ok(v);
+                }
+                Err(e) => {
+                    let Some(delay) = super::retry::throttled(&e) else {
+                        return Err(e);
+                    };
+                    self.throttled_at(operation, Instant::now());
+                    if start.elapsed() + delay > THROTTLE_BUDGET {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// What the pacer has seen so far.
+    pub fn stats(&self) -> PaceStats {
+        let rate_per_s = self
+            .limits
+            .lock()
+            .expect("pacer lock")
+            .get(ALL)
+            .map_or(self.quotas[ALL].1, |l| l.bucket.per_second);
+        PaceStats {
+            throttled: *self.throttled.lock().expect("pacer lock"),
+            rate_per_s,
         }
     }
 
     /// Waits until `operation` may be sent.
-    pub async fn wait(&self, operation: &'static str) {
-        if self.limits.contains_key(operation) {
+    async fn wait(&self, operation: &'static str) {
+        if self.quotas.contains_key(operation) {
             self.wait_for(operation).await;
         }
         self.wait_for(ALL).await;
@@ -77,19 +218,37 @@ impl Pacer {
 
     async fn wait_for(&self, key: &'static str) {
         loop {
-            let wait = {
-                let mut buckets = self.buckets.lock().expect("pacer lock");
-                let (capacity, rate) = self.limits[key];
-                let bucket = buckets
-                    .entry(key)
-                    .or_insert_with(|| Bucket::new(capacity, rate));
-                match bucket.take(Instant::now()) {
-                    Ok(()) => return,
-                    Err(wait) => wait,
-                }
+            let wait = match self.with_limit(key, Instant::now(), |l, now| l.bucket.take(now)) {
+                Some(Ok(())) | None => return,
+                Some(Err(wait)) => wait,
             };
             tokio::time::sleep(wait).await;
         }
+    }
+
+    fn with_limit<R>(
+        &self,
+        key: &'static str,
+        now: Instant,
+        f: impl FnOnce(&mut Limit, Instant) -> R,
+    ) -> Option<R> {
+        let &(burst, rate) = self.quotas.get(key)?;
+        let mut limits = self.limits.lock().expect("pacer lock");
+        let limit = limits
+            .entry(key)
+            .or_insert_with(|| Limit::new(burst, rate, now));
+        Some(f(limit, now))
+    }
+
+    fn throttled_at(&self, operation: &'static str, now: Instant) {
+        *self.throttled.lock().expect("pacer lock") += 1;
+        self.with_limit(operation, now, Limit::decrease);
+        self.with_limit(ALL, now, Limit::decrease);
+    }
+
+    fn succeeded(&self, operation: &'static str, now: Instant) {
+        self.with_limit(operation, now, Limit::increase);
+        self.with_limit(ALL, now, Limit::increase);
     }
 }
 
@@ -100,12 +259,88 @@ mod tests {
     #[test]
     fn bucket_allows_burst_then_spaces_calls() {
         let start = Instant::now();
-        let mut b = Bucket::new(2.0, 1.0 / 5.0);
-        b.last = start;
+        let mut b = Bucket::new(2.0, 1.0 / 5.0, start);
         assert!(b.take(start).is_ok());
         assert!(b.take(start).is_ok());
         let wait = b.take(start).unwrap_err();
         assert!((wait.as_secs_f64() - 5.0).abs() < 0.01, "{wait:?}");
         assert!(b.take(start + Duration::from_secs(5)).is_ok());
+    }
+
+    #[test]
+    fn a_429_slows_down_once_per_window_and_successes_recover_to_the_quota() {
+        let t0 = Instant::now();
+        let mut l = Limit::new(40.0, 8.0, t0);
+        l.decrease(t0);
+        assert!((l.bucket.per_second - 4.8).abs() < 1e-9);
+        assert_eq!(l.bucket.capacity, 1.0, "no more bursts once throttled");
+        // Other calls throttled by the same congestion do not compound the decrease.
+        l.decrease(t0 + Duration::from_millis(300));
+        assert!((l.bucket.per_second - 4.8).abs() < 1e-9);
+        l.decrease(t0 + Duration::from_secs(2));
+        assert!((l.bucket.per_second - 2.88).abs() < 1e-9);
+        for i in 0..1000 {
+            l.increase(t0 + Duration::from_secs(3) + Duration::from_millis(i));
+        }
+        assert_eq!(
+            l.bucket.per_second, 8.0,
+            "recovers to the quota, never above"
+        );
+        for i in 0..100 {
+            l.decrease(t0 + Duration::from_secs(10 + i));
+        }
+        assert_eq!(l.bucket.per_second, MIN_RATE);
+    }
+
+    #[test]
+    fn slow_quotas_adapt_too_and_never_exceed_their_quota() {
+        let t0 = Instant::now();
+        let mut l = Limit::new(1.0, 1.0 / 30.0, t0);
+        l.decrease(t0);
+        assert!((l.bucket.per_second - 1.0 / 30.0 * DECREASE).abs() < 1e-9);
+        for i in 0..100 {
+            l.increase(t0 + Duration::from_secs(i));
+        }
+        assert_eq!(l.bucket.per_second, 1.0 / 30.0);
+        for i in 0..100 {
+            l.decrease(t0 + Duration::from_secs(200 + i));
+        }
+        assert!((l.bucket.per_second - 1.0 / 300.0).abs() < 1e-12);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_calls_are_retried_paced_and_counted() {
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+
+        let pacer = Pacer::api_gateway();
+        let mut sent = 0;
+        let out: Result<u32, SdkError<std::io::Error, HttpResponse>> = pacer
+            .send("PutMethod", || {
+                sent += 1;
+                let n = sent;
+                async move {
+                    if n < 4 {
+                        let raw = HttpResponse::new(
+                            StatusCode::try_from(429).unwrap(),
+                            SdkBody::from(
+                                r#"{"message":"Too Many Requests","retryAfterSeconds":"1"}"#,
+                            ),
+                        );
+                        Err(SdkError::service_error(
+                            std::io::Error::other("throttled"),
+                            raw,
+                        ))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(out.unwrap(), 4);
+        let stats = pacer.stats();
+        assert_eq!(stats.throttled, 3);
+        assert!(stats.rate_per_s < 8.0, "{stats:?}");
     }
 }

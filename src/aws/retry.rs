@@ -20,9 +20,13 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// - `LimitExceededException` is a hard quota on API Gateway, Logs and others: retrying cannot
 ///   help, so it fails at once (the SDK would otherwise treat it as throttling);
 /// - a 429 carrying `retryAfterSeconds` (API Gateway and Lambda put it in the JSON body, the SDK
-///   reads neither body nor `Retry-After` header) waits as long as the server asked.
+///   reads neither body nor `Retry-After` header) waits as long as the server asked;
+/// - with `paced`, a 429 is not retried by the SDK at all: the caller's [`super::Pacer`] retries
+///   it, so that every attempt is paced and the pacer learns the account is busy.
 #[derive(Debug, Default)]
-pub struct ServerDirected;
+pub struct ServerDirected {
+    pub paced: bool,
+}
 
 impl ClassifyRetry for ServerDirected {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
@@ -31,8 +35,12 @@ impl ClassifyRetry for ServerDirected {
         };
         let headers = response.headers();
         let body = response.body().bytes().unwrap_or_default();
+        let status = response.status().as_u16();
+        if self.paced && status == 429 {
+            return RetryAction::RetryForbidden;
+        }
         match decide(
-            response.status().as_u16(),
+            status,
             headers.get("x-amzn-errortype"),
             headers.get("retry-after"),
             body,
@@ -84,6 +92,29 @@ pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option
         Decision::After(d) => Some(d),
         Decision::Default if status == 429 || status >= 500 => Some(backoff()),
         Decision::Default => None,
+    }
+}
+
+/// Whether a failed call was throttled (HTTP 429, not a hard quota), and how long to wait before
+/// sending it again: what the server asked (capped at 30 s), else 1 to 1.5 s.
+pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Duration> {
+    let r = match err {
+        SdkError::ServiceError(e) => e.raw(),
+        SdkError::ResponseError(e) => e.raw(),
+        _ => return None,
+    };
+    if r.status().as_u16() != 429 {
+        return None;
+    }
+    match decide(
+        429,
+        r.headers().get("x-amzn-errortype"),
+        r.headers().get("retry-after"),
+        r.body().bytes().unwrap_or_default(),
+    ) {
+        Decision::Forbid => None,
+        Decision::After(d) => Some(d),
+        Decision::Default => Some(Duration::from_secs(1).mul_f64(1.0 + fastrand::f64() * 0.5)),
     }
 }
 

@@ -19,30 +19,34 @@ pub struct LiveApi {
 
 /// Every REST API in the account and region (500 a page): tags are how the stack's is found.
 pub async fn list_rest_apis(aws: &Aws) -> Result<Vec<gw::RestApi>> {
-    aws.pacer.wait("GetRestApis").await;
-    aws.apigw
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+    aws.pacer
+        .send("GetRestApis", || {
+            aws.apigw
+                .get_rest_apis()
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
         .await
         .ctx("apigateway:GetRestApis")
 }
 
 /// Every resource of an API with its methods embedded: one call per 500 resources.
 pub async fn list_resources(aws: &Aws, api_id: &str) -> Result<Vec<gw::Resource>> {
-    aws.pacer.wait("GetResources").await;
-    aws.apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .embed("methods")
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+    aws.pacer
+        .send("GetResources", || {
+            aws.apigw
+                .get_resources()
+                .rest_api_id(api_id)
+                .embed("methods")
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
         .await
         .ctx(format!("apigateway:GetResources {api_id}"))
 }
@@ -152,21 +156,22 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
     let (resources, stages, responses) = tokio::try_join!(
         list_resources(aws, &id),
         async {
-            aws.pacer.wait("GetStages").await;
-            aws.apigw
-                .get_stages()
-                .rest_api_id(&id)
-                .send()
+            aws.pacer
+                .send("GetStages", || {
+                    aws.apigw.get_stages().rest_api_id(&id).send()
+                })
                 .await
                 .ctx(format!("apigateway:GetStages {id}"))
         },
         async {
-            aws.pacer.wait("GetGatewayResponses").await;
-            aws.apigw
-                .get_gateway_responses()
-                .rest_api_id(&id)
-                .limit(500)
-                .send()
+            aws.pacer
+                .send("GetGatewayResponses", || {
+                    aws.apigw
+                        .get_gateway_responses()
+                        .rest_api_id(&id)
+                        .limit(500)
+                        .send()
+                })
                 .await
                 .ctx(format!("apigateway:GetGatewayResponses {id}"))
         },
@@ -242,12 +247,9 @@ async fn tags_of_adopted(aws: &Aws, id: &str, live: &mut LiveApi) -> Result<()> 
             Resource::Stage(s) => (&mut s.tags, format!("{arn}/stages/{}", s.name)),
             _ => continue,
         };
-        aws.pacer.wait("GetTags").await;
         let out = aws
-            .apigw
-            .get_tags()
-            .resource_arn(&arn)
-            .send()
+            .pacer
+            .send("GetTags", || aws.apigw.get_tags().resource_arn(&arn).send())
             .await
             .ctx(format!("apigateway:GetTags {arn}"))?;
         tags.extend(out.tags.unwrap_or_default());

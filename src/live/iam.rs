@@ -137,9 +137,11 @@ pub struct CloudWatch {
 }
 
 pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
-    aws.pacer.wait("GetAccount").await;
     let account = aws
-        .read(aws.apigw.get_account().send())
+        .read(
+            aws.pacer
+                .send("GetAccount", || aws.apigw.get_account().send()),
+        )
         .await
         .ctx("apigateway:GetAccount")?;
     let current = account.cloudwatch_role_arn().map(str::to_string);

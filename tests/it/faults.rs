@@ -395,6 +395,62 @@ async fn a_large_api_applies_within_api_gateway_quotas() {
     s.destroy();
 }
 
+/// Three deployers share one account's API Gateway quota (three CI pipelines, or dev, staging
+/// and prod applied side by side): the account answers many 429s, and every apply still succeeds
+/// on its first try, converged. Prints the wall time against the quota's floor for the calls the
+/// account admitted (`cargo test --test it faults::three -- --nocapture | grep SHARED`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_concurrent_applies_share_the_quota_and_all_succeed() {
+    let emu = Emulator::get(Kind::LocalStack);
+    let proxy = Proxy::start(&emu);
+    proxy.quota_mode();
+    let stacks: Vec<Stack> = (0..3)
+        .map(|i| {
+            let s = Stack::from_example(&proxy.emulator(), "tutorial", &format!("share{i}"));
+            let mut text = s.read_file();
+            for r in 0..18 {
+                text.push_str(&format!(
+                    "\n[[api.routes]]\npath = \"/r{r}\"\nmethods = [\"POST\"]\nfunction = \"hello\"\n"
+                ));
+            }
+            s.write_file(&text);
+            s
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let running: Vec<_> = stacks
+            .iter()
+            .map(|s| scope.spawn(|| s.run(&["apply", "--yes", "--color", "never"])))
+            .collect();
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let took = start.elapsed().as_secs_f64();
+    let admitted = proxy.admitted();
+    let throttled = proxy.injected().get("quota-429").copied().unwrap_or(0);
+    let floor = f64::from(admitted) / 10.0;
+    println!(
+        "SHARED 3 applies: {admitted} API Gateway calls admitted, {throttled} answered 429, \
+         {took:.1}s wall, quota floor {floor:.1}s, ratio {:.2}",
+        took / floor
+    );
+    for run in &runs {
+        assert_eq!(run.code(), 0, "{}", run.all());
+    }
+    assert!(admitted > 300, "the applies should be large: {admitted}");
+    // Let the account's rate refill, then each stack is converged.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for s in &stacks {
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+    }
+    // Clean up without the proxy: DeleteRestApi's quota (1 per 30 s) would make this a minute.
+    for mut s in stacks {
+        s.emu = emu.clone();
+        s.destroy();
+    }
+}
+
 /// A hard quota is not retried: the apply stops at the first LimitExceededException and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hard_limit_fails_at_once_with_a_clear_message() {

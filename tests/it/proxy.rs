@@ -118,6 +118,8 @@ struct State {
     injected: BTreeMap<&'static str, u32>,
     /// Requests seen, by operation.
     seen: BTreeMap<String, u32>,
+    /// API Gateway requests that quota mode let through (the calls that count against the quota).
+    admitted: u32,
 }
 
 pub struct Proxy {
@@ -239,6 +241,11 @@ impl Proxy {
             .get(operation)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// API Gateway requests quota mode let through so far.
+    pub fn admitted(&self) -> u32 {
+        self.state.lock().unwrap().admitted
     }
 
     /// Prints the fault counts in one greppable line: `cargo test --test it faults:: -- --nocapture`.
@@ -498,6 +505,7 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 b.tokens -= 1.0;
             }
         }
+        state.admitted += 1;
     }
 
     if op == "CreateResource"
