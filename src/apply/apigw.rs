@@ -11,9 +11,11 @@ use anyhow::{Result, bail};
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
     EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
+    PutMode,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::Blob;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -26,8 +28,12 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
             update_api(ctx, step, api, live).await
         }
         (_, Some(R::RestApi(_)), Action::Delete) => delete_api(ctx).await,
+        (Some(R::ApiResource(r)), _, Action::Create) if ctx.bulk.covers(&r.path, None) => Ok(()),
         (Some(R::ApiResource(r)), _, Action::Create) => create_resource(ctx, &r.path).await,
         (_, Some(R::ApiResource(r)), Action::Delete) => delete_resource(ctx, &r.path).await,
+        (Some(R::Method(m)), _, Action::Create) if ctx.bulk.covers(&m.path, Some(&m.verb)) => {
+            Ok(())
+        }
         (Some(R::Method(m)), _, Action::Create) => put_method(ctx, m).await,
         (Some(R::Method(m)), _, Action::Replace) => {
             delete_method(ctx, &m.path, &m.verb).await?;
@@ -166,9 +172,48 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
         }
         id = winner.clone();
         root = None;
+    } else if write_model(ctx, &id, api).await? {
+        root = None;
     }
     ctx.set_api_id(&id);
     root_id(ctx, &id, root.as_deref()).await
+}
+
+/// Writes every resource and method the plan creates on the API just made, in one
+/// `PutRestApi` (`mode=overwrite`: the API is new, so nothing else is on it to lose). Says
+/// whether it did; if not (PutRestApi refused, or an emulator without it), the resource and
+/// method steps make their calls one by one. A hard quota (`LimitExceededException`, e.g.
+/// resources per API) fails the step: one call at a time would only fail later, half-way.
+async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<bool> {
+    if ctx.bulk.methods.is_empty() {
+        return Ok(false);
+    }
+    let methods: Vec<&Method> = ctx.bulk.methods.iter().collect();
+    let body = super::openapi::document(&api.name, &methods).to_string();
+    let written = ctx
+        .aws
+        .pacer
+        .send("PutRestApi", || {
+            ctx.aws
+                .apigw
+                .put_rest_api()
+                .rest_api_id(id)
+                .mode(PutMode::Overwrite)
+                .body(Blob::new(body.as_bytes()))
+                .send()
+        })
+        .await;
+    let written = match written {
+        Ok(_) => true,
+        Err(e) if code(&e) == Some("LimitExceededException") => {
+            return Err(e).ctx(format!("apigateway:PutRestApi {id}"));
+        }
+        Err(_) => false,
+    };
+    ctx.bulk
+        .written
+        .store(written, std::sync::atomic::Ordering::SeqCst);
+    Ok(written)
 }
 
 /// The stack's REST APIs by tag, oldest first (ties broken by id, so every reader agrees).

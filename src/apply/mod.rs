@@ -6,6 +6,7 @@ mod apigw;
 mod iam;
 mod lambda;
 mod logs;
+mod openapi;
 
 use crate::aws::{Aws, PaceStats};
 use crate::config::StackConfig;
@@ -55,6 +56,56 @@ pub struct Ctx {
     api_id: Mutex<Option<String>>,
     resource_ids: Mutex<BTreeMap<String, String>>,
     revisions: Mutex<BTreeMap<String, String>>,
+    /// The API model written in one `PutRestApi` when the plan creates the REST API (see
+    /// [`BulkModel`]).
+    bulk: BulkModel,
+}
+
+/// When a plan creates the REST API, every resource and method in it is new: one `PutRestApi`
+/// (`mode=overwrite` on the API just created, so nothing else can be on it) writes them all, and
+/// their own steps then have nothing left to do. Where PutRestApi fails (an emulator without it),
+/// those steps make their calls one by one, as for any other plan.
+#[derive(Default)]
+struct BulkModel {
+    methods: Vec<crate::model::Method>,
+    /// Set once the PutRestApi succeeded.
+    written: AtomicBool,
+}
+
+impl BulkModel {
+    fn of(plan: &Plan) -> BulkModel {
+        use crate::diff::Action;
+        use crate::model::{Kind, Resource};
+        let creates_api = plan
+            .steps
+            .iter()
+            .any(|s| s.kind == Kind::RestApi && s.action == Action::Create);
+        let methods: Vec<_> = plan
+            .steps
+            .iter()
+            .filter(|s| s.action == Action::Create)
+            .filter_map(|s| match &s.desired {
+                Some(Resource::Method(m)) => Some(m.clone()),
+                _ => None,
+            })
+            .collect();
+        if !creates_api || methods.iter().any(|m| m.authorization != "NONE") {
+            return BulkModel::default();
+        }
+        BulkModel {
+            methods,
+            written: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the PutRestApi already wrote this resource (or method, with `verb`).
+    fn covers(&self, path: &str, verb: Option<&str>) -> bool {
+        self.written.load(Ordering::SeqCst)
+            && self.methods.iter().any(|m| match verb {
+                Some(v) => m.path == path && m.verb == v,
+                None => m.path == path || m.path.starts_with(&format!("{path}/")),
+            })
+    }
 }
 
 impl Ctx {
@@ -78,6 +129,7 @@ impl Ctx {
             api_id: Mutex::new(plan.ids.api_id.clone()),
             resource_ids: Mutex::new(resource_ids),
             revisions: Mutex::new(plan.ids.revisions.clone()),
+            bulk: BulkModel::of(plan),
         }
     }
 

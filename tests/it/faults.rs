@@ -236,9 +236,7 @@ async fn throttling_with_retry_after_is_survived() {
         for (op, times) in [
             ("CreateRestApi", 2),
             ("GetResources", 1),
-            ("CreateResource", 2),
-            ("PutMethod", 3),
-            ("PutIntegration", 2),
+            ("PutRestApi", 7),
             ("PutGatewayResponse", 1),
             ("CreateDeployment", 2),
             ("CreateStage", 1),
@@ -264,8 +262,8 @@ async fn server_errors_and_connection_resets_are_survived() {
             ("CreateFunction", Fault::Reset),
             ("CreateFunction", Fault::Status(500)),
             ("AddPermission", Fault::Reset),
-            ("PutMethod", Fault::Status(500)),
-            ("PutIntegration", Fault::Reset),
+            ("PutRestApi", Fault::Status(500)),
+            ("PutRestApi", Fault::Reset),
             ("CreateDeployment", Fault::Status(503)),
             ("CreateDeployment", Fault::Reset),
             ("UpdateStage", Fault::Status(503)),
@@ -347,15 +345,17 @@ async fn function_busy_updating_is_retried() {
     s.destroy();
 }
 
-/// A stack with many routes applied while the proxy enforces API Gateway's real quotas: the
+/// Many routes added to an existing API (one call per resource and method: a new API's model
+/// goes in one PutRestApi instead) while the proxy enforces API Gateway's real quotas: the
 /// client-side pacing keeps it under them. The number of 429s is printed; the apply must converge
 /// either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_api_applies_within_api_gateway_quotas() {
     let emu = Emulator::get(Kind::LocalStack);
     let proxy = Proxy::start(&emu);
-    proxy.quota_mode();
     let s = Stack::from_example(&proxy.emulator(), "tutorial", "quota");
+    s.apply();
+    proxy.quota_mode();
     let mut text = s.read_file();
     for i in 0..12 {
         text.push_str(&format!(
@@ -396,17 +396,19 @@ async fn a_large_api_applies_within_api_gateway_quotas() {
 }
 
 /// Three deployers share one account's API Gateway quota (three CI pipelines, or dev, staging
-/// and prod applied side by side): the account answers many 429s, and every apply still succeeds
-/// on its first try, converged. Prints the wall time against the quota's floor for the calls the
-/// account admitted (`cargo test --test it faults::three -- --nocapture | grep SHARED`).
+/// and prod applied side by side), each adding 18 routes to its API (one call per resource and
+/// method): the account answers 429s, and every apply still succeeds on its first try,
+/// converged. Prints the wall time against the quota's floor for the calls the account admitted
+/// (`cargo test --test it faults::three -- --nocapture | grep SHARED`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_concurrent_applies_share_the_quota_and_all_succeed() {
     let emu = Emulator::get(Kind::LocalStack);
     let proxy = Proxy::start(&emu);
-    proxy.quota_mode();
     let stacks: Vec<Stack> = (0..3)
         .map(|i| {
-            let s = Stack::from_example(&proxy.emulator(), "tutorial", &format!("share{i}"));
+            let mut s = Stack::from_example(&emu, "tutorial", &format!("share{i}"));
+            s.apply();
+            s.emu = proxy.emulator();
             let mut text = s.read_file();
             for r in 0..18 {
                 text.push_str(&format!(
@@ -417,6 +419,7 @@ async fn three_concurrent_applies_share_the_quota_and_all_succeed() {
             s
         })
         .collect();
+    proxy.quota_mode();
     let start = std::time::Instant::now();
     let runs: Vec<Run> = std::thread::scope(|scope| {
         let running: Vec<_> = stacks
@@ -456,14 +459,19 @@ async fn three_concurrent_applies_share_the_quota_and_all_succeed() {
 async fn a_hard_limit_fails_at_once_with_a_clear_message() {
     let emu = Emulator::get(Kind::LocalStack);
     let proxy = Proxy::start(&emu);
-    proxy.inject("CreateResource", Fault::LimitExceeded, 100);
+    proxy.inject("PutRestApi", Fault::LimitExceeded, 100);
     let s = Stack::from_example(&proxy.emulator(), "tutorial", "limit");
     let run = s.run(&["apply", "--yes", "--color", "never"]);
     proxy.report("hard-limit");
     assert_eq!(run.code(), 1, "{}", run.all());
-    assert_eq!(proxy.seen("CreateResource"), 1, "a hard limit was retried");
+    assert_eq!(proxy.seen("PutRestApi"), 1, "a hard limit was retried");
+    assert_eq!(
+        proxy.seen("CreateResource"),
+        0,
+        "fell back to one call at a time"
+    );
     let err = run.stderr();
-    assert!(err.contains("apigateway:CreateResource"), "{err}");
+    assert!(err.contains("apigateway:PutRestApi"), "{err}");
     assert!(err.contains("LimitExceededException"), "{err}");
     assert!(err.contains("quota"), "{err}");
     s.destroy();

@@ -5,6 +5,7 @@ mod support;
 
 mod browser;
 mod budget;
+mod bulk;
 mod cli;
 mod core;
 mod examples;
