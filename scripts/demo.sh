@@ -59,7 +59,7 @@ step "stackctl test   (a smoke test of every route and the CORS preflight)"
 "$STACKCTL" test -f "$STACK" -d '{"name": "Ada"}'
 
 step "stackctl logs --since 5m   (the functions' console output, from CloudWatch Logs)"
-"$STACKCTL" logs -f "$STACK" --since 5m
+"$STACKCTL" -f "$STACK" logs --since 5m
 
 step "stackctl plan --detailed-exitcode   (live AWS matches the file: exit 0)"
 "$STACKCTL" plan -f "$STACK" --detailed-exitcode
