@@ -305,8 +305,8 @@ pub struct LogsArgs {
     /// Keep printing new events until Ctrl-C.
     #[arg(short = 'f', long)]
     pub follow: bool,
-    /// Start this far back, e.g. 30s, 10m, 2h, 1d.
-    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    /// Start this far back (30s, 10m, 2h, 1d) or at this time (RFC 3339, e.g. 2026-11-21T05:00:00Z).
+    #[arg(long, default_value = "10m", value_parser = parse_since)]
     pub since: std::time::Duration,
     /// Only events matching this CloudWatch Logs filter pattern.
     #[arg(long, value_name = "PATTERN")]
@@ -337,4 +337,37 @@ pub struct TestArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub file: FileFlag,
+}
+
+/// `--since`: a duration back from now (`10m`, `1h30m`), or an RFC 3339 time in the past.
+pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+    if let Ok(d) = humantime::parse_duration(text) {
+        return Ok(d);
+    }
+    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+        return std::time::SystemTime::now()
+            .duration_since(t)
+            .map_err(|_| format!("{text} is in the future: --since needs a time in the past"));
+    }
+    Err(format!(
+        "`{text}` is neither a duration nor a time: use a number and a unit (30s, 10m, 2h, 1d, \
+         or combined: 1h30m) or an RFC 3339 time such as 2026-11-21T05:00:00Z"
+    ))
+}
+
+/// Writes the completion script for `shell` to stdout.
+pub fn completions(shell: CompletionShell) {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "stackctl",
+        &mut std::io::stdout(),
+    );
 }

@@ -34,7 +34,10 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Validate(_) => validate(g),
         Command::Init(args) => init(args),
         Command::Import(args) => import(g, args).await,
-        Command::Completions { shell } => completions(*shell),
+        Command::Completions { shell } => {
+            crate::cli::completions(*shell);
+            Ok(Status::Ok)
+        }
     }
 }
 
@@ -336,6 +339,18 @@ fn init(args: &crate::cli::InitArgs) -> Result<Status> {
     for f in &created.files {
         println!("Created {}", f.display());
     }
+    if let Some(base) = &created.named_after {
+        let why = if *base == created.name {
+            String::new()
+        } else {
+            " (a stack name is 1 to 32 lowercase letters, digits or '-', starting with a letter)"
+                .into()
+        };
+        println!(
+            "Named the stack {} after the directory {base}{why}; to choose another, edit `name` under [stack] before the first apply.",
+            created.name
+        );
+    }
     let cd = if created.dir == std::path::Path::new(".") {
         String::new()
     } else {
@@ -379,23 +394,6 @@ async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
         "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
         g.file.display(),
         done.stack
-    );
-    Ok(Status::Ok)
-}
-
-fn completions(shell: crate::cli::CompletionShell) -> Result<Status> {
-    use clap::CommandFactory;
-    use clap_complete::Shell;
-    let shell = match shell {
-        crate::cli::CompletionShell::Bash => Shell::Bash,
-        crate::cli::CompletionShell::Zsh => Shell::Zsh,
-        crate::cli::CompletionShell::Fish => Shell::Fish,
-    };
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "stackctl",
-        &mut std::io::stdout(),
     );
     Ok(Status::Ok)
 }
