@@ -5,14 +5,10 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Declarative Lambda + API Gateway stacks from one stack.toml, diffed against live AWS.
-///
-/// The stack file and the AWS flags go before the command (`stackctl -f x.toml plan`) or after it
-/// (`stackctl plan -f x.toml`); a command lists only the flags it uses. After `logs`, `-f` means
-/// `--follow` (as in `docker compose logs -f`): name the file there with `--file`.
 #[derive(Debug, Parser)]
 #[command(name = "stackctl", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  stackctl plan\n  stackctl apply --yes\n  stackctl outputs --json\n  stackctl destroy --yes\n  stackctl --local apply --yes   # on MiniStack at 127.0.0.1:4567, started if needed"
+    after_help = "The stack file and the AWS options go before the command or after it; after `logs`, -f is --follow.\n\nExamples:\n  stackctl plan\n  stackctl apply --yes\n  stackctl outputs --json\n  stackctl destroy --yes\n  stackctl --local apply --yes   # on MiniStack at 127.0.0.1:4567, started if needed\n  stackctl -f api/stack.toml logs -f"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -31,13 +27,25 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Print only results and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 900
+    )]
     pub quiet: bool,
     /// Also print every AWS call with its duration.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = 901)]
     pub verbose: bool,
     /// When to use colour (NO_COLOR is honoured by auto).
-    #[arg(long, global = true, value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        display_order = 902
+    )]
     pub color: ColorChoice,
     /// The stack file (`-f/--file`, default stack.toml).
     #[arg(skip = PathBuf::from("stack.toml"))]
@@ -66,6 +74,7 @@ pub struct FileFlag {
 
 /// The flags that say where and as whom AWS is called, for the commands that call it.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "AWS options")]
 pub struct AwsFlags {
     /// AWS region (default: [stack] region, then AWS_REGION / the profile).
     #[arg(long, env = "STACKCTL_REGION")]
@@ -217,8 +226,6 @@ pub struct InitArgs {
 pub struct ImportArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// A Lambda function to import, by name (repeatable).
     #[arg(long = "function", value_name = "NAME")]
     pub functions: Vec<String>,
@@ -231,6 +238,8 @@ pub struct ImportArgs {
     /// Overwrite the stack file and the functions' source directories.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -244,8 +253,6 @@ pub enum CompletionShell {
 pub struct PlanArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// Print the plan as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -255,41 +262,43 @@ pub struct PlanArgs {
     /// Save the plan, to apply exactly it later with `stackctl apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
     /// A plan saved with `stackctl plan --out`.
     pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct OutputsArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// Print the outputs as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
@@ -297,8 +306,6 @@ pub struct LogsArgs {
     /// The stack file [default: stack.toml] (`-f` after `logs` is --follow).
     #[arg(long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// Functions to show, by key in the file or full name (default: all of the stack's).
     #[arg(value_name = "FUNCTION")]
     pub functions: Vec<String>,
@@ -317,20 +324,22 @@ pub struct LogsArgs {
     /// One JSON object per event, one per line.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
     pub file: FileFlag,
-    #[command(flatten)]
-    pub aws: AwsFlags,
     /// JSON body for POST, PUT and PATCH (default: the route's test_body, else {}).
     #[arg(short = 'd', long = "data", value_name = "JSON")]
     pub data: Option<String>,
     /// Origin header to send (default: the configured allow_origin, or https://example.com for *).
     #[arg(long)]
     pub origin: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod interrupt;
 mod logs;
+mod messages;
 mod proxy;
 mod security;
 mod smoke;
