@@ -15,5 +15,6 @@ mod interrupt;
 mod logs;
 mod messages;
 mod proxy;
+mod readme;
 mod security;
 mod smoke;
