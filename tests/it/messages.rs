@@ -379,3 +379,91 @@ fn local_reuses_a_running_ministack() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--local` with nothing on its port starts MiniStack itself, on 127.0.0.1 only, and the next
+/// command reuses it. Uses its own port (`STACKCTL_LOCAL_PORT`) so the shared emulator on 4567 is
+/// never touched; the test stops what it started, by process group.
+#[test]
+fn local_starts_ministack_on_loopback_when_none_runs() {
+    let venv = repo().join(".emulators/ministack");
+    assert!(
+        venv.join("bin/ministack").is_file(),
+        "no MiniStack venv at {}: run `scripts/emulators.sh install ministack`",
+        venv.display()
+    );
+    let dir = initialised("local-start");
+    let port = closed_port();
+    let run = || {
+        bare(&dir)
+            .env("STACKCTL_LOCAL_PORT", port.to_string())
+            .env("STACKCTL_MINISTACK_VENV", &venv)
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .args(["--local", "plan"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    let pid: i32 = stderr
+        .split("(pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid announced: {}", text(&first)));
+    let listening = listeners(port);
+    let second = run();
+    // Its own process group (pgid = pid): the whole group goes, handlers included.
+    let killed = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "could not stop MiniStack (pid {pid})");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(
+        stderr.contains(&format!(
+            "Started MiniStack 1.5.33 on http://127.0.0.1:{port} (pid {pid}, log "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout)
+            .contains(&format!("endpoint http://127.0.0.1:{port}): ")),
+        "{}",
+        text(&first)
+    );
+    assert_eq!(
+        listening,
+        vec!["0100007F".to_string()],
+        "listeners on {port}"
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(
+        !String::from_utf8_lossy(&second.stderr).contains("Started MiniStack"),
+        "{}",
+        text(&second)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The local addresses (hex, as /proc/net/tcp{,6} write them) listening on `port`.
+fn listeners(port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(table) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for line in table.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state)) = (cols.get(1), cols.get(3)) else {
+                continue;
+            };
+            let Some((addr, p)) = local.split_once(':') else {
+                continue;
+            };
+            if *state == "0A" && u16::from_str_radix(p, 16) == Ok(port) {
+                out.push(addr.to_string());
+            }
+        }
+    }
+    out
+}
