@@ -7,7 +7,7 @@ mod pace;
 pub mod retry;
 
 pub use calls::{Call, CallLog};
-pub use errors::{AwsError, CallExt, code, is_not_found};
+pub use errors::{AwsError, CallExt, code, describe, is_not_found};
 pub use pace::Pacer;
 
 use anyhow::{Result, bail};
