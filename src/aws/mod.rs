@@ -133,6 +133,7 @@ impl Aws {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&shared)
                 .interceptor(recorder)
+                .retry_classifier(retry::ServerDirected)
                 .build(),
         );
         Ok(Aws {
