@@ -137,11 +137,18 @@ impl Cli {
         g.endpoint_url = aws.endpoint_url.or_else(|| top.endpoint_url.clone());
         g.local = aws.local || top.local;
         g.parallelism = aws.parallelism.or(top.parallelism).unwrap_or(10);
-        if g.local && g.endpoint_url.is_some() {
+        let clash = if g.endpoint_url.is_some() {
+            Some("--endpoint-url")
+        } else if g.profile.is_some() {
+            Some("--profile")
+        } else {
+            None
+        };
+        if let (true, Some(other)) = (g.local, clash) {
             use clap::CommandFactory;
             return Err(Cli::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
-                "--local and --endpoint-url both choose the endpoint: pass one of them",
+                format!("--local chooses MiniStack and dummy credentials, so {other} cannot be used with it"),
             ));
         }
         Ok(self)

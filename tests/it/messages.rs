@@ -249,6 +249,22 @@ fn logs_dash_f_follows_and_the_file_flag_still_works() {
     let cli = parse(&["stackctl", "validate", "-f", "v.toml"]);
     assert_eq!(cli.global.file, Path::new("v.toml"));
     assert_eq!(parse(&["stackctl", "outputs"]).global.parallelism, 10);
+    for clash in [
+        &["stackctl", "--local", "plan", "--profile", "dev"][..],
+        &[
+            "stackctl",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+            "plan",
+            "--local",
+        ][..],
+    ] {
+        let e = stackctl::cli::Cli::try_parse_from(clash)
+            .unwrap()
+            .resolved()
+            .unwrap_err();
+        assert!(e.to_string().contains("cannot be used with it"), "{e}");
+    }
     // The old `logs -f FILE` is refused with a pointer, not read as a function name.
     let dir = scratch("logs-f");
     let out = bare(&dir)
