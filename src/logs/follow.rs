@@ -93,7 +93,7 @@ impl<'a> Tail<'a> {
                     s.label,
                     s.group,
                     if self.aws.endpoint.is_some() {
-                        " (LocalStack without Docker runs no functions; MiniStack does: `stackctl --local`)"
+                        " (nothing has invoked it yet; on an emulator, note that LocalStack without Docker runs no functions: MiniStack does, `stackctl --local`)"
                     } else {
                         " (nothing has invoked it yet; `stackctl test` calls every route)"
                     }

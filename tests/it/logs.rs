@@ -375,6 +375,12 @@ async fn measure_follow_latency(emu: &Emulator, prefix: &str, label: &str) -> St
     sorted.sort_unstable();
     let p50 = sorted[INVOKES / 2 - 1];
     let max = *sorted.last().unwrap();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("Following ") && l.ends_with("(Ctrl-C to stop) ...")),
+        "no banner on stderr: {stderr}"
+    );
     let path: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("Live Tail") || l.contains("polling") || l.starts_with("Following"))

@@ -79,6 +79,22 @@ fn one_bad_value_gives_exactly_one_error() {
         assert_eq!(error_count(&out), 1, "{to}: {}", text(&out));
         assert!(!text(&out).contains("not defined"), "{to}: {}", text(&out));
     }
+    // A route naming a function in a file that defines none: the hint says so (it listed nothing).
+    let routes_only = original
+        .split("[functions.hello]")
+        .next()
+        .unwrap()
+        .to_string()
+        + original
+            .split("[api]")
+            .nth(1)
+            .map(|a| format!("[api]{a}"))
+            .unwrap()
+            .as_str();
+    std::fs::write(dir.join("stack.toml"), routes_only).unwrap();
+    let out = bare(&dir).arg("validate").output().unwrap();
+    assert_eq!(error_count(&out), 1, "{}", text(&out));
+    insta::assert_snapshot!("route_without_functions", text(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -313,6 +329,7 @@ async fn after_destroy_outputs_and_logs_say_not_deployed() {
     s.apply();
     // Deployed, never invoked: each function's group exists and has no stream.
     let fresh = s.ok(&["logs"]);
+    let never_ran = fresh.stderr();
     assert!(
         fresh.stderr().contains(&format!(
             "{}: has never run: its log group /aws/lambda/{} has no log streams",
@@ -332,6 +349,7 @@ async fn after_destroy_outputs_and_logs_say_not_deployed() {
         (r"/tmp/\S+/stack.toml", "[file]"),
     ];
     insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!("logs_never_ran", never_ran);
         insta::assert_snapshot!("logs_api_logging_off", api_off.stderr());
         insta::assert_snapshot!("outputs_after_destroy", format!("exit {}\n{}", outputs.code(), outputs.all()));
         insta::assert_snapshot!("logs_after_destroy", format!("exit {}\n{}", logs.code(), logs.all()));
