@@ -50,10 +50,13 @@ pub struct Global {
     /// The stack file (`-f/--file`, default stack.toml).
     #[arg(skip = PathBuf::from("stack.toml"))]
     pub file: PathBuf,
+    /// `--region`, else `STACKCTL_REGION`; the stack file and the AWS chain come after it.
     #[arg(skip)]
     pub region: Option<String>,
+    /// `--profile`: a profile of the shared AWS config/credentials files.
     #[arg(skip)]
     pub profile: Option<String>,
+    /// `--endpoint-url`: where every AWS call goes (an emulator).
     #[arg(skip)]
     pub endpoint_url: Option<String>,
     /// `--parallelism`, default 10.
@@ -349,6 +352,7 @@ pub struct TestArgs {
     pub aws: AwsFlags,
 }
 
+/// `validate` reads only the stack file: no AWS option.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]

@@ -76,6 +76,9 @@ where
     }
 }
 
+/// The failed call `call` (e.g. `lambda:GetFunction hello-hello`) as an [`AwsError`]: AWS's code
+/// and message, or for failures before AWS answered (no credentials, a refused connection) what
+/// happened in plain words; with a hint saying what to do. Never the error's `Debug` form.
 pub fn describe<E, R>(call: String, err: &SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
