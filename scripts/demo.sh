@@ -10,10 +10,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STACK="examples/tutorial/stack.toml"
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: piped or logged output gets no escape codes.
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 
-step "Building stackctl"
-cargo build --quiet
+step "Building stackctl (the first build takes a few minutes; cargo shows its progress)"
+cargo build
 STACKCTL="$ROOT/target/debug/stackctl"
 
 step "Starting MiniStack on 127.0.0.1:4567"
@@ -59,7 +64,7 @@ step "stackctl test   (a smoke test of every route and the CORS preflight)"
 "$STACKCTL" test -f "$STACK" -d '{"name": "Ada"}'
 
 step "stackctl logs --since 5m   (the functions' console output, from CloudWatch Logs)"
-"$STACKCTL" logs -f "$STACK" --since 5m
+"$STACKCTL" -f "$STACK" logs --since 5m
 
 step "stackctl plan --detailed-exitcode   (live AWS matches the file: exit 0)"
 "$STACKCTL" plan -f "$STACK" --detailed-exitcode
@@ -70,3 +75,5 @@ else
   step "stackctl destroy --yes"
   "$STACKCTL" destroy -f "$STACK" --yes
 fi
+
+step "Done. The binary is $STACKCTL (no need for cargo install); to try your own stack, see \"Try it by hand\" in README.md"

@@ -31,10 +31,13 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Outputs(args) => outputs(g, args).await,
         Command::Logs(args) => logs(g, args).await,
         Command::Test(args) => smoke_test(g, args).await,
-        Command::Validate => validate(g),
+        Command::Validate(_) => validate(g),
         Command::Init(args) => init(args),
         Command::Import(args) => import(g, args).await,
-        Command::Completions { shell } => completions(*shell),
+        Command::Completions { shell } => {
+            crate::cli::completions(*shell);
+            Ok(Status::Ok)
+        }
     }
 }
 
@@ -43,14 +46,18 @@ fn load(g: &Global) -> Result<StackConfig> {
 }
 
 async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
-    Aws::connect(&ConnectOptions {
-        region: g.region.clone().or_else(|| config.region.clone()),
+    Aws::connect(&connect_options(g, config.region.clone())).await
+}
+
+fn connect_options(g: &Global, file_region: Option<String>) -> ConnectOptions {
+    ConnectOptions {
+        region: g.region.clone().or(file_region),
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
         verbose: g.verbose,
         parallelism: g.parallelism as usize,
-    })
-    .await
+        local: g.local,
+    }
 }
 
 fn refuse_conflicts(plan: &Plan) -> Result<()> {
@@ -98,9 +105,11 @@ async fn plan(g: &Global, args: &PlanArgs) -> Result<Status> {
     refuse_conflicts(&plan)?;
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan)?;
-        std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+        write_private(out, text.as_bytes())
+            .with_context(|| format!("cannot write {}", out.display()))?;
         render::info(format!(
-            "Saved the plan to {}; apply exactly it with `stackctl apply {}`. It holds environment values in clear: keep it private.",
+            "Saved the plan to {} (mode 0600: only you can read it; it holds environment values in clear). \
+             Apply exactly it with `stackctl apply {}`.",
             out.display(),
             out.display()
         ));
@@ -110,6 +119,19 @@ async fn plan(g: &Global, args: &PlanArgs) -> Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Writes a file only its owner can read or write (0600), also when it already existed.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)
 }
 
 /// Asks "yes?" on a terminal; refuses outright when nobody can answer.
@@ -246,6 +268,14 @@ async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         live.ids.api_id.as_deref(),
         &existing,
     );
+    if outputs.api_id.is_none() && outputs.functions.is_empty() {
+        // Exit 1: a script reading the URL must not go on with nothing.
+        bail!(
+            "stack {} is not deployed in {}: no function or API carries its tag\n  = hint: run `stackctl apply` to deploy it",
+            config.name,
+            aws.region
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outputs)?);
     } else {
@@ -309,6 +339,18 @@ fn init(args: &crate::cli::InitArgs) -> Result<Status> {
     for f in &created.files {
         println!("Created {}", f.display());
     }
+    if let Some(base) = &created.named_after {
+        let why = if *base == created.name {
+            String::new()
+        } else {
+            " (a stack name is 1 to 32 lowercase letters, digits or '-', starting with a letter)"
+                .into()
+        };
+        println!(
+            "Named the stack {} after the directory {base}{why}; to choose another, edit `name` under [stack] before the first apply.",
+            created.name
+        );
+    }
     let cd = if created.dir == std::path::Path::new(".") {
         String::new()
     } else {
@@ -322,14 +364,7 @@ fn init(args: &crate::cli::InitArgs) -> Result<Status> {
 }
 
 async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
-    let aws = Aws::connect(&ConnectOptions {
-        region: g.region.clone(),
-        profile: g.profile.clone(),
-        endpoint_url: g.endpoint_url.clone(),
-        verbose: g.verbose,
-        parallelism: g.parallelism as usize,
-    })
-    .await?;
+    let aws = Aws::connect(&connect_options(g, None)).await?;
     let request = crate::import::Request {
         functions: args.functions.clone(),
         api: args.api.clone(),
@@ -359,23 +394,6 @@ async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
         "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
         g.file.display(),
         done.stack
-    );
-    Ok(Status::Ok)
-}
-
-fn completions(shell: crate::cli::CompletionShell) -> Result<Status> {
-    use clap::CommandFactory;
-    use clap_complete::Shell;
-    let shell = match shell {
-        crate::cli::CompletionShell::Bash => Shell::Bash,
-        crate::cli::CompletionShell::Zsh => Shell::Zsh,
-        crate::cli::CompletionShell::Fish => Shell::Fish,
-    };
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "stackctl",
-        &mut std::io::stdout(),
     );
     Ok(Status::Ok)
 }

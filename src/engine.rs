@@ -79,6 +79,8 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         } else {
             config.api.as_ref().map(|a| a.stage.clone())
         },
+        endpoint: aws.endpoint.clone(),
+        profile: aws.profile.clone(),
     })
 }
 
@@ -244,7 +246,8 @@ pub fn outputs(
         stack: config.name.clone(),
         region: aws.region.clone(),
         api_id: api_id.map(str::to_string),
-        stage: config.api.as_ref().map(|a| a.stage.clone()),
+        // A stage exists only with a deployed API.
+        stage: api_id.and(config.api.as_ref()).map(|a| a.stage.clone()),
         routes,
         functions: config
             .functions

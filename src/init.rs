@@ -40,11 +40,14 @@ pub struct Created {
     pub dir: PathBuf,
     pub name: String,
     pub files: Vec<PathBuf>,
+    /// The directory name the stack name was made from, when `--name` was not given.
+    pub named_after: Option<String>,
 }
 
 /// Writes the template into `dir` (created if missing). Refuses, writing nothing, when a file
 /// it would write exists and `force` is off.
 pub fn init(dir: &Path, template: Template, name: Option<&str>, force: bool) -> Result<Created> {
+    let given = name;
     let name = match name {
         Some(n) if is_stack_name(n) => n.to_string(),
         Some(n) => bail!(
@@ -80,13 +83,19 @@ pub fn init(dir: &Path, template: Template, name: Option<&str>, force: bool) -> 
         dir: dir.to_path_buf(),
         name,
         files: files.into_iter().map(|(p, _)| p).collect(),
+        named_after: given.is_none().then(|| dir_base(dir)),
     })
 }
 
 /// The directory's name made a valid stack name: lowercase, runs of other characters as one
 /// '-', starting with a letter, at most 32 characters.
 pub fn default_name(dir: &Path) -> String {
-    let base = std::path::absolute(dir)
+    sanitise(&dir_base(dir))
+}
+
+/// The last component of the directory's absolute path.
+fn dir_base(dir: &Path) -> String {
+    std::path::absolute(dir)
         .ok()
         .and_then(|p| {
             p.components()
@@ -96,8 +105,7 @@ pub fn default_name(dir: &Path) -> String {
                 })
                 .next_back()
         })
-        .unwrap_or_default();
-    sanitise(&base)
+        .unwrap_or_default()
 }
 
 pub fn sanitise(raw: &str) -> String {

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod import;
 pub mod init;
 pub mod live;
+pub mod local;
 pub mod logs;
 pub mod model;
 pub mod package;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse().resolved().unwrap_or_else(|e| e.exit());
     render::init(cli.global.color, cli.global.quiet, cli.global.verbose);
     match commands::run(cli).await {
         Ok(commands::Status::Ok) => ExitCode::SUCCESS,

@@ -66,6 +66,12 @@ pub struct Plan {
     pub ids: Ids,
     /// Whether apply ends with a stage to print URLs for.
     pub stage: Option<String>,
+    /// Where the plan was read, for its header only: the custom endpoint (an emulator), if any,
+    /// and the AWS profile (`--profile` or `AWS_PROFILE`), if any.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 impl Plan {

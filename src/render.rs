@@ -52,6 +52,13 @@ pub fn info(line: impl std::fmt::Display) {
     }
 }
 
+/// A line only `-v` shows, on stderr: how stackctl works around something, not a result.
+pub fn detail(line: impl std::fmt::Display) {
+    if VERBOSE.load(Ordering::Relaxed) {
+        eprintln!("{line}");
+    }
+}
+
 /// `-v`: one line per AWS call, with its duration.
 pub fn verbose_call(call: &Call) {
     let retries = if call.attempts > 1 {
@@ -138,20 +145,37 @@ fn step_header(step: &Step) -> String {
 }
 
 /// The plan as text: one block per step, changed attributes before → after, and a summary line.
+/// `, profile dev, endpoint http://…`: where the plan was read, when it is not the default.
+fn place(plan: &Plan) -> String {
+    let mut out = String::new();
+    if let Some(p) = &plan.profile {
+        out.push_str(&format!(", profile {p}"));
+    }
+    if let Some(e) = &plan.endpoint {
+        out.push_str(&format!(", endpoint {e}"));
+    }
+    out
+}
+
 pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();
     if plan.is_empty() {
         out.push_str(&format!(
-            "No changes. Stack {} ({}, account {}) matches {}.\n",
-            plan.stack, plan.region, plan.account, plan.file
+            "No changes. Stack {} ({}, account {}{}) matches {}.\n",
+            plan.stack,
+            plan.region,
+            plan.account,
+            place(plan),
+            plan.file
         ));
         return out;
     }
     out.push_str(&format!(
-        "Stack {} in {} (account {}): {} step{}, in order.\n\n",
+        "Stack {} in {} (account {}{}): {} step{}, in order.\n\n",
         style(&plan.stack).bold(),
         plan.region,
         plan.account,
+        place(plan),
         plan.steps.len(),
         if plan.steps.len() == 1 { "" } else { "s" }
     ));

@@ -130,7 +130,7 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
         .function_name(&f.name)
         .wait(SETTLE)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(waiter_error)
         .with_context(|| format!("waiting for function {} to become Active", f.name))?;
     let revision = out
         .into_result()
@@ -138,6 +138,36 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
         .and_then(|o| o.configuration.and_then(|c| c.revision_id));
     ctx.set_revision(&f.name, revision.as_deref());
     Ok(())
+}
+
+/// A Lambda waiter's failure in words: the function's own reason when it ended Failed, the call's
+/// error when polling failed, the time waited otherwise (the SDK's Display says only "waiting
+/// failed", and formats the time with `Debug`).
+fn waiter_error(
+    e: aws_sdk_lambda::waiters::function_active_v2::WaitUntilFunctionActiveV2Error,
+) -> anyhow::Error {
+    use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+    match e {
+        WaiterError::ExceededMaxWait(w) => {
+            anyhow::anyhow!("still not settled after {} s", w.max_wait().as_secs())
+        }
+        WaiterError::FailureState(f) => {
+            let reason = f.final_poll().as_result().ok().and_then(|o| {
+                let c = o.configuration()?;
+                c.state_reason()
+                    .or(c.last_update_status_reason())
+                    .map(str::to_string)
+            });
+            anyhow::anyhow!(
+                "the function ended in a failed state: {}",
+                reason.unwrap_or_else(|| "Lambda gave no reason".into())
+            )
+        }
+        WaiterError::OperationFailed(f) => {
+            anyhow::Error::new(crate::aws::describe("lambda:GetFunction".into(), f.error()))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
@@ -148,7 +178,7 @@ async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
         .function_name(name)
         .wait(SETTLE)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(waiter_error)
         .with_context(|| format!("waiting for function {name} to finish updating"))?;
     let revision = out
         .into_result()

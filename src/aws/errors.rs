@@ -1,10 +1,19 @@
 //! Turning SDK errors into messages that name the failing call and say what to do, and the few
 //! error-code predicates the engine branches on.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt;
+use std::sync::OnceLock;
+
+/// Where calls go, for messages about an endpoint that does not answer: set once by
+/// [`super::Aws::connect`] (the custom endpoint, or "AWS in <region>").
+static TARGET: OnceLock<String> = OnceLock::new();
+
+pub(super) fn set_target(target: String) {
+    let _ = TARGET.set(target);
+}
 
 /// A failed AWS call: which call, AWS's error code and message, and a hint for the user.
 #[derive(Debug)]
@@ -67,20 +76,31 @@ where
     }
 }
 
+/// The failed call `call` (e.g. `lambda:GetFunction hello-hello`) as an [`AwsError`]: AWS's code
+/// and message, or for failures before AWS answered (no credentials, a refused connection) what
+/// happened in plain words; with a hint saying what to do. Never the error's `Debug` form.
 pub fn describe<E, R>(call: String, err: &SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: fmt::Debug + Send + Sync + 'static,
 {
+    if let Some(cause) = Cause::of(err) {
+        return AwsError {
+            call,
+            code: None,
+            message: cause.message(),
+            hint: Some(cause.hint().to_string()),
+        };
+    }
     let (code, message) = match err {
         SdkError::ServiceError(e) => (
             e.err().code().map(str::to_string),
             e.err()
                 .message()
                 .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+                .unwrap_or_else(|| chain(err)),
         ),
-        _ => (None, DisplayErrorContext(err).to_string()),
+        _ => (None, chain(err)),
     };
     let hint = hint(err, code.as_deref());
     AwsError {
@@ -91,11 +111,93 @@ where
     }
 }
 
+/// The error and its causes, each by its `Display`, joined with ": " (repeats dropped). The SDK's
+/// own `DisplayErrorContext` appends the `Debug` form, which no user should have to read.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// A failure that happened before AWS could answer, recognised in the error's causes.
+enum Cause {
+    /// The provider chain found no credentials at all.
+    NoCredentials,
+    /// Credentials were configured but could not be loaded (SSO expired, a bad profile).
+    Credentials(String),
+    /// Nothing listens on the endpoint.
+    Refused,
+}
+
+impl Cause {
+    fn of(err: &(dyn std::error::Error + 'static)) -> Option<Cause> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if let Some(c) = e.downcast_ref::<CredentialsError>() {
+                let why = chain(c);
+                // The default chain reaches the instance metadata service (IMDS) only after the
+                // environment, the profile files, web identity and the container have none: off
+                // EC2 its failure means no credentials are configured at all.
+                return Some(match c {
+                    CredentialsError::CredentialsNotLoaded(_) => Cause::NoCredentials,
+                    _ if why.contains("IMDS") => Cause::NoCredentials,
+                    _ => Cause::Credentials(why),
+                });
+            }
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+            {
+                return Some(Cause::Refused);
+            }
+            next = e.source();
+        }
+        None
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Cause::NoCredentials => "no AWS credentials were found".to_string(),
+            Cause::Credentials(why) => format!("the AWS credentials could not be loaded: {why}"),
+            Cause::Refused => format!(
+                "nothing is listening on {} (connection refused)",
+                TARGET.get().map_or("the endpoint", String::as_str)
+            ),
+        }
+    }
+
+    fn hint(&self) -> &'static str {
+        match self {
+            Cause::NoCredentials => {
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile NAME, or run \
+                 `aws sso login`; an emulator accepts any dummy values (or use `stackctl --local`)"
+            }
+            Cause::Credentials(_) => {
+                "run `aws sso login` (or `aws configure`) for this profile, or choose another with --profile"
+            }
+            Cause::Refused => {
+                "check --endpoint-url / AWS_ENDPOINT_URL, or start the emulator; \
+                 `stackctl --local` starts MiniStack on 127.0.0.1:4567 for you"
+            }
+        }
+    }
+}
+
+/// True when the error is a refused connection: retrying cannot help, so calls fail at once.
+pub fn is_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(Cause::of(err), Some(Cause::Refused))
+}
+
 fn hint<E, R>(err: &SdkError<E, R>, code: Option<&str>) -> Option<String> {
     let text = match (err, code) {
         (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => {
-            "AWS could not be reached: check the network, --endpoint-url / AWS_ENDPOINT_URL, \
-             or start the local emulator (scripts/emulators.sh start)"
+            "AWS could not be reached: check the network and --endpoint-url / AWS_ENDPOINT_URL"
         }
         (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
             "the credentials in use lack this permission: grant it to the caller's role or user, \

@@ -7,7 +7,7 @@ mod pace;
 pub mod retry;
 
 pub use calls::{Call, CallLog};
-pub use errors::{AwsError, CallExt, code, is_not_found};
+pub use errors::{AwsError, CallExt, code, describe, is_not_found};
 pub use pace::{PaceStats, Pacer};
 
 use anyhow::{Result, bail};
@@ -26,6 +26,8 @@ pub struct ConnectOptions {
     pub verbose: bool,
     /// How many reads may be in flight at once (`--parallelism`).
     pub parallelism: usize,
+    /// `--local`: MiniStack on 127.0.0.1 (started if needed), dummy credentials, no profile.
+    pub local: bool,
 }
 
 #[derive(Clone)]
@@ -38,6 +40,8 @@ pub struct Aws {
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
+    /// The named profile in use (`--profile`, else `AWS_PROFILE`), if any.
+    pub profile: Option<String>,
     pub calls: Arc<CallLog>,
     pub pacer: Arc<Pacer>,
     reads: Arc<tokio::sync::Semaphore>,
@@ -61,10 +65,32 @@ impl Aws {
         if let Some(region) = &opts.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
+        let mut endpoint_url = opts.endpoint_url.clone();
+        if opts.local {
+            endpoint_url = Some(crate::local::ensure().await?);
+            let key = crate::local::DUMMY_KEY;
+            loader = loader
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    key,
+                    key,
+                    None,
+                    None,
+                    "stackctl --local",
+                ))
+                .profile_name("default");
+            if opts.region.is_none() {
+                loader = loader.region(
+                    aws_config::meta::region::RegionProviderChain::default_provider()
+                        .or_else(crate::local::DEFAULT_REGION),
+                );
+            }
+        } else {
+            if let Some(profile) = &opts.profile {
+                loader = loader.profile_name(profile);
+            }
+            check_profile(opts.profile.as_deref()).await?;
         }
-        if let Some(url) = &opts.endpoint_url {
+        if let Some(url) = &endpoint_url {
             loader = loader.endpoint_url(url);
         }
         let shared = loader.load().await;
@@ -73,10 +99,11 @@ impl Aws {
                 "no AWS region is set\n  = hint: set `region` under [stack], pass --region, or export AWS_REGION"
             );
         };
-        let endpoint = opts
-            .endpoint_url
-            .clone()
-            .or_else(|| shared.endpoint_url().map(str::to_string));
+        let endpoint = endpoint_url.or_else(|| shared.endpoint_url().map(str::to_string));
+        errors::set_target(match &endpoint {
+            Some(url) => url.clone(),
+            None => format!("AWS in {region}"),
+        });
         let calls = Arc::new(CallLog::new(opts.verbose));
         let recorder = calls::Recorder(calls.clone());
         let lambda = aws_sdk_lambda::Client::from_conf(
@@ -107,6 +134,7 @@ impl Aws {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&shared)
                 .interceptor(recorder)
+                .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
         Ok(Aws {
@@ -117,6 +145,13 @@ impl Aws {
             sts,
             region,
             endpoint,
+            profile: if opts.local {
+                None
+            } else {
+                opts.profile
+                    .clone()
+                    .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+            },
             calls,
             pacer: Arc::new(Pacer::api_gateway()),
             reads: Arc::new(tokio::sync::Semaphore::new(opts.parallelism.max(1))),
@@ -156,4 +191,41 @@ impl Aws {
         out.account
             .ok_or_else(|| anyhow::anyhow!("sts:GetCallerIdentity returned no account"))
     }
+}
+
+/// A profile named by `--profile` or `AWS_PROFILE` must exist in the shared config or credentials
+/// file; otherwise the SDK's provider chain fails later with a long, unhelpful dump. Reads the
+/// files the SDK reads (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, `~/.aws/…`) with its parser.
+async fn check_profile(flag: Option<&str>) -> Result<()> {
+    let env = aws_types::os_shim_internal::Env::real();
+    let (name, from) = match flag {
+        Some(p) => (p.to_string(), "--profile"),
+        None => match env.get("AWS_PROFILE") {
+            Ok(p) if !p.is_empty() => (p, "AWS_PROFILE"),
+            _ => return Ok(()),
+        },
+    };
+    // The alias `aws_config::profile::load` still takes; its replacement lives in aws-runtime.
+    #[allow(deprecated)]
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let set = match aws_config::profile::load(&fs, &env, &files, None).await {
+        Ok(set) => set,
+        // An unreadable or malformed file: the SDK reports it in its own words later.
+        Err(_) => return Ok(()),
+    };
+    if set.get_profile(&name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let listed = if known.is_empty() {
+        "no profile is defined there".to_string()
+    } else {
+        format!("the profiles there are: {}", known.join(", "))
+    };
+    bail!(
+        "profile {name} ({from}) is not in ~/.aws/config or ~/.aws/credentials; {listed}\n  = hint: \
+         create it with `aws configure --profile {name}` (or `aws configure sso`), or pass another --profile"
+    )
 }

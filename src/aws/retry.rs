@@ -17,6 +17,7 @@ use tokio::time::Instant;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Runs after the SDK's own classifiers and refines their verdict:
+/// - a refused connection (nothing listens on the endpoint) fails at once instead of 8 attempts;
 /// - `LimitExceededException` is a hard quota on API Gateway, Logs and others: retrying cannot
 ///   help, so it fails at once (the SDK would otherwise treat it as throttling);
 /// - a 429 carrying `retryAfterSeconds` (API Gateway and Lambda put it in the JSON body, the SDK
@@ -31,7 +32,17 @@ pub struct ServerDirected {
 impl ClassifyRetry for ServerDirected {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
         let Some(response) = ctx.response() else {
-            return RetryAction::NoActionIndicated;
+            // Nothing listening on the endpoint: another attempt finds nobody either.
+            let refused = ctx
+                .output_or_error()
+                .and_then(|r| r.err())
+                .and_then(|e| e.as_connector_error())
+                .is_some_and(|c| super::errors::is_refused(c));
+            return if refused {
+                RetryAction::RetryForbidden
+            } else {
+                RetryAction::NoActionIndicated
+            };
         };
         let headers = response.headers();
         let body = response.body().bytes().unwrap_or_default();
@@ -70,6 +81,12 @@ pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option
     let response = match err {
         SdkError::ServiceError(e) => Some(e.raw()),
         SdkError::ResponseError(e) => Some(e.raw()),
+        SdkError::DispatchFailure(e)
+            if e.as_connector_error()
+                .is_some_and(|c| super::errors::is_refused(c)) =>
+        {
+            return None;
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => None,
         _ => return None,
     };

@@ -3,6 +3,7 @@
 //! Everything here is offline: a file that fails here never reaches an AWS call.
 
 mod diag;
+mod plain;
 mod raw;
 mod validate;
 

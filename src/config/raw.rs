@@ -91,33 +91,6 @@ pub fn parse(text: &str) -> Result<RawFile, Diagnostic> {
         return Err(Diagnostic::new("the stack file is empty", 0..0)
             .hint("start from `stackctl init`, or add a [stack] table with a name"));
     }
-    toml::from_str::<RawFile>(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let message = e.message().trim().to_string();
-        let hint = hint_for(&message);
-        let d = Diagnostic::new(message, span);
-        match hint {
-            Some(h) => d.hint(h),
-            None => d,
-        }
-    })
-}
-
-fn hint_for(message: &str) -> Option<&'static str> {
-    if message.starts_with("unknown field") {
-        Some("remove the key or fix its spelling; the README's file reference lists every key")
-    } else if message.starts_with("missing field `stack`") {
-        Some("every stack file starts with [stack] and name = \"...\"")
-    } else if message.starts_with("missing field") {
-        Some("add the missing key to this table")
-    } else if message.starts_with("unknown variant") {
-        Some("use one of the values listed")
-    } else if message.starts_with("invalid type") {
-        Some("check the value's type (quoted string, number, true/false, [list])")
-    } else {
-        // Anything else the parser reports is TOML syntax.
-        Some(
-            "fix the TOML syntax here: tables are [name], strings are \"quoted\", lists are [\"a\", \"b\"]",
-        )
-    }
+    toml::from_str::<RawFile>(text)
+        .map_err(|e| super::plain::diagnostic(text, e.span().unwrap_or(0..0), e.message().trim()))
 }

@@ -74,11 +74,14 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
         }
     }
 
-    let api = raw.api.as_ref().map(|api| v.api(&name, api, &functions));
+    // Routes and [import] refer to functions by key: a function with a bad value is still
+    // defined, so its own error is the only one reported.
+    let defined: BTreeSet<String> = raw.functions.keys().cloned().collect();
+    let api = raw.api.as_ref().map(|api| v.api(&name, api, &defined));
     let import = raw
         .import
         .as_ref()
-        .map(|i| v.import(i.get_ref(), &functions))
+        .map(|i| v.import(i.get_ref(), &functions, &defined))
         .unwrap_or_default();
 
     if v.diagnostics.is_empty() {
@@ -261,6 +264,7 @@ impl Validator {
         &mut self,
         i: &super::raw::RawImport,
         functions: &BTreeMap<String, FunctionConfig>,
+        defined: &BTreeSet<String>,
     ) -> ImportConfig {
         let mut out = ImportConfig {
             rest_api: i.rest_api.as_ref().map(|r| r.get_ref().clone()),
@@ -268,11 +272,12 @@ impl Validator {
         };
         for (key, code) in &i.functions {
             if self.check(
-                functions.contains_key(key),
+                defined.contains(key),
                 code,
                 format!("[import.functions.{key}] names a function that is not defined"),
                 "import records functions of this file; remove the table or define the function",
-            ) {
+            ) && functions.contains_key(key)
+            {
                 let code = code.get_ref();
                 out.functions.insert(
                     key.clone(),
@@ -290,7 +295,7 @@ impl Validator {
         &mut self,
         stack: &str,
         api: &Spanned<RawApi>,
-        functions: &BTreeMap<String, FunctionConfig>,
+        functions: &BTreeSet<String>,
     ) -> ApiConfig {
         let a = api.get_ref();
         let name = a
@@ -386,17 +391,24 @@ impl Validator {
                 );
             }
             self.check(
-                functions.contains_key(route.function.get_ref()),
+                functions.contains(route.function.get_ref()),
                 &route.function,
                 format!(
                     "route names function {:?}, which is not defined",
                     route.function.get_ref()
                 ),
-                &format!(
-                    "define [functions.{}] or use one of: {}",
-                    route.function.get_ref(),
-                    functions.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                &if functions.is_empty() {
+                    format!(
+                        "the file defines no function: add a [functions.{}] table",
+                        route.function.get_ref()
+                    )
+                } else {
+                    format!(
+                        "define [functions.{}] or use one of: {}",
+                        route.function.get_ref(),
+                        functions.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                },
             );
             self.check(
                 !route.methods.get_ref().is_empty(),

@@ -27,8 +27,32 @@ pub struct Options {
 pub struct Source {
     pub label: String,
     pub group: String,
-    /// Who creates the group, for the note shown while it does not exist.
-    pub created_by: &'static str,
+    pub kind: SourceKind,
+}
+
+/// Whose log group a source is: that decides what its absence means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A function's group, which stackctl creates before the function: absent means not deployed.
+    Function,
+    /// A stage's execution logs, which API Gateway creates on the first logged request.
+    Api,
+}
+
+impl Source {
+    /// What it means that the log group does not exist.
+    pub fn missing(&self) -> String {
+        match self.kind {
+            SourceKind::Function => format!(
+                "not deployed: there is no log group {} (stackctl creates it with the function; run `stackctl apply`)",
+                self.group
+            ),
+            SourceKind::Api => format!(
+                "no execution logs yet: API Gateway creates {} when the stage first logs a request",
+                self.group
+            ),
+        }
+    }
 }
 
 /// One log event, from either FilterLogEvents (which has ids) or Live Tail (which has none).
@@ -86,7 +110,7 @@ pub fn sources(
         .map(|name| Source {
             group: crate::desired::log_group_name(&name),
             label: name,
-            created_by: "Lambda creates it on the function's first invocation",
+            kind: SourceKind::Function,
         })
         .collect();
     if api {
@@ -96,6 +120,15 @@ pub fn sources(
                 config.path.display()
             );
         };
+        if api.logging == crate::config::LogLevel::Off {
+            bail!(
+                "--api: execution logging is off for stage {} (logging = \"OFF\" under [api], the default), \
+                 so API Gateway writes no execution logs\n  = hint: set logging = \"INFO\" (or \"ERROR\") under [api] \
+                 in {} and run `stackctl apply`",
+                api.stage,
+                config.path.display()
+            );
+        }
         let Some(id) = api_id else {
             bail!(
                 "--api: the API {} is not deployed yet\n  = hint: run `stackctl apply` first",
@@ -105,7 +138,7 @@ pub fn sources(
         out.push(Source {
             label: format!("api/{}", api.stage),
             group: format!("API-Gateway-Execution-Logs_{id}/{}", api.stage),
-            created_by: "API Gateway creates it when the stage first logs a request",
+            kind: SourceKind::Api,
         });
     }
     if out.is_empty() {
@@ -158,7 +191,7 @@ mod tests {
             Path::new("stack.toml"),
             "[stack]\nname = \"s\"\n[functions.a]\nruntime = \"python3.12\"\nhandler = \"i.h\"\nsource = \".\"\n\
              [functions.b]\nruntime = \"python3.12\"\nhandler = \"i.h\"\nsource = \".\"\n\
-             [api]\nstage = \"prod\"\n[[api.routes]]\npath = \"/x\"\nmethods = [\"POST\"]\nfunction = \"a\"\n",
+             [api]\nstage = \"prod\"\nlogging = \"INFO\"\n[[api.routes]]\npath = \"/x\"\nmethods = [\"POST\"]\nfunction = \"a\"\n",
         )
         .unwrap()
     }
@@ -185,6 +218,15 @@ mod tests {
         assert_eq!(s[0].label, "s-b");
         let e = sources(&config(), &["zzz".into()], false, None).unwrap_err();
         assert!(format!("{e}").contains("name one of: a, b"), "{e}");
+    }
+
+    #[test]
+    fn api_logs_need_logging_on() {
+        let mut c = config();
+        c.api.as_mut().unwrap().logging = crate::config::LogLevel::Off;
+        let e = sources(&c, &[], true, Some("abc123")).unwrap_err();
+        assert!(format!("{e}").contains("execution logging is off"), "{e}");
+        assert!(format!("{e}").contains("logging = \"INFO\""), "{e}");
     }
 
     #[test]

@@ -75,28 +75,29 @@ impl Printer {
     }
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC, e.g. `2026-11-21T05:30:01.123Z`.
+/// Milliseconds since the epoch as RFC 3339 UTC with exactly three fractional digits, e.g.
+/// `2026-11-21T05:30:01.120Z`, so that lines stay aligned (trailing zeros are kept).
 fn time_text(ms: i64) -> String {
-    aws_smithy_types::DateTime::from_millis(ms)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_else(|_| ms.to_string())
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logs::SourceKind;
 
     fn printer(json: bool) -> Printer {
         let sources = [
             Source {
                 label: "s-hello".into(),
                 group: "/aws/lambda/s-hello".into(),
-                created_by: "",
+                kind: SourceKind::Function,
             },
             Source {
                 label: "api/prod".into(),
                 group: "API-Gateway-Execution-Logs_x/prod".into(),
-                created_by: "",
+                kind: SourceKind::Api,
             },
         ];
         Printer::new(&sources, json)
@@ -130,5 +131,16 @@ mod tests {
         assert_eq!(v["message"], "hello: greeting world");
         assert_eq!(v["timestamp"], 1_763_703_001_123i64);
         assert_eq!(v["time"], "2025-11-21T05:30:01.123Z");
+    }
+
+    #[test]
+    fn times_have_three_fractional_digits() {
+        assert_eq!(time_text(1_763_703_001_500), "2025-11-21T05:30:01.500Z");
+        assert_eq!(time_text(1_763_703_001_000), "2025-11-21T05:30:01.000Z");
+        assert_eq!(time_text(1_763_703_001_480), "2025-11-21T05:30:01.480Z");
+        let mut e = event(0);
+        e.timestamp = 1_763_703_001_000;
+        let v: serde_json::Value = serde_json::from_str(&printer(true).line(&e)).unwrap();
+        assert_eq!(v["time"], "2025-11-21T05:30:01.000Z");
     }
 }

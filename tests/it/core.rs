@@ -564,7 +564,7 @@ fn bad_input_is_refused_with_a_location_and_no_aws_call() {
     let run = s.run(&["apply", "--yes"]);
     assert_eq!(run.code(), 1);
     assert!(
-        run.stderr().contains("unknown field `memroy_mb`"),
+        run.stderr().contains("unknown key `memroy_mb`"),
         "{}",
         run.stderr()
     );

@@ -310,15 +310,49 @@ async fn follow_shows_a_new_line_quickly_and_ends_cleanly_on_sigint() {
 
 /// The measurement the issue asks for: invoke-to-screen latency of `logs --follow` over 20
 /// invokes, printed (run with `--nocapture` to see it). The bound asserted is deliberately
-/// generous; the target (p50 ≤ 1.5 s) is reported, not enforced, on shared CI machines.
+/// generous; the target (p50 ≤ 1 s on the polling path) is reported, not enforced, on shared CI
+/// machines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_latency_over_20_invokes() {
-    const INVOKES: usize = 20;
     let emu = Emulator::get(Kind::MiniStack);
-    let s = Stack::from_example(&emu, "tutorial", "latency");
+    measure_follow_latency(
+        &emu,
+        "latency",
+        "whichever path works (Live Tail on MiniStack)",
+    )
+    .await;
+}
+
+/// The same with Live Tail refused (a hard-quota answer, never retried): every line comes from
+/// FilterLogEvents polling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_latency_polling_over_20_invokes() {
+    let emu = Emulator::get(Kind::MiniStack);
+    let proxy = crate::proxy::Proxy::start(&emu);
+    proxy.inject(
+        "StartLiveTail",
+        crate::proxy::Fault::LimitExceeded,
+        u32::MAX,
+    );
+    let stderr = measure_follow_latency(&proxy.emulator(), "latpoll", "polling only").await;
+    assert!(
+        proxy.seen("StartLiveTail") >= 1,
+        "Live Tail was never tried"
+    );
+    assert!(
+        stderr.contains("polling FilterLogEvents instead"),
+        "not on the polling path: {stderr}"
+    );
+}
+
+/// Follows (with -v, whose stderr tells which path delivered), invokes 20 times at irregular
+/// gaps, prints p50 / max / all latencies; returns follow's stderr.
+async fn measure_follow_latency(emu: &Emulator, prefix: &str, label: &str) -> String {
+    const INVOKES: usize = 20;
+    let s = Stack::from_example(emu, "tutorial", prefix);
     s.apply();
     let (_, url) = api_and_url(&s);
-    let mut follow = Follow::start(&s, &[]);
+    let mut follow = Follow::start(&s, &["-v"]);
     std::thread::sleep(Duration::from_secs(2));
 
     let mut millis = Vec::new();
@@ -341,10 +375,21 @@ async fn follow_latency_over_20_invokes() {
     sorted.sort_unstable();
     let p50 = sorted[INVOKES / 2 - 1];
     let max = *sorted.last().unwrap();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("Following ") && l.ends_with("(Ctrl-C to stop) ...")),
+        "no banner on stderr: {stderr}"
+    );
+    let path: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("Live Tail") || l.contains("polling") || l.starts_with("Following"))
+        .collect();
     eprintln!(
-        "logs --follow invoke-to-screen over {INVOKES} invokes on MiniStack: p50 {p50} ms, max {max} ms (all: {millis:?}); {}",
-        stderr.trim()
+        "logs --follow invoke-to-screen over {INVOKES} invokes on MiniStack, {label}: p50 {p50} ms, max {max} ms (all: {millis:?}); {}",
+        path.join("; ")
     );
     assert!(p50 <= 5_000, "p50 {p50} ms: {millis:?}");
     s.destroy();
+    stderr
 }

@@ -14,6 +14,8 @@ mod import;
 mod init;
 mod interrupt;
 mod logs;
+mod messages;
 mod proxy;
+mod readme;
 mod security;
 mod smoke;
