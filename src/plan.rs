@@ -190,6 +190,11 @@ fn collapse_subsumed_deletes(changes: &mut Vec<Change>) {
     });
 }
 
+/// Whether the last path part is a variable: `{id}` or a greedy `{proxy+}`.
+fn is_variable(path: &str) -> bool {
+    path.rsplit('/').next().is_some_and(|p| p.starts_with('{'))
+}
+
 fn parent_path(path: &str) -> Option<&str> {
     let cut = path.rfind('/')?;
     (cut > 0).then(|| &path[..cut])
@@ -287,6 +292,18 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             add(api);
             if let Some(parent) = parent_path(&r.path) {
                 add(find(Kind::ApiResource, parent));
+            }
+            // API Gateway allows one variable path part (`{id}`, `{proxy+}`) per parent: a new
+            // one waits until the old sibling is deleted ("A sibling ({id}) of this resource
+            // already has a variable path part -- only one is allowed").
+            if is_variable(&r.path) {
+                deps.extend(all(&|o| {
+                    o.action == Action::Delete
+                        && matches!(&o.live, Some(Resource::ApiResource(x))
+                            if x.path != r.path
+                                && is_variable(&x.path)
+                                && parent_path(&x.path) == parent_path(&r.path))
+                }));
             }
         }
         Some(Resource::Method(m)) => {
@@ -487,3 +504,7 @@ mod tests {
         assert!(plan(&all, &all).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "plan_coexist_tests.rs"]
+mod coexist_tests;

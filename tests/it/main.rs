@@ -6,6 +6,7 @@ mod support;
 mod browser;
 mod budget;
 mod cli;
+mod coexist;
 mod core;
 mod examples;
 mod faults;
