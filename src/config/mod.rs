@@ -2,6 +2,7 @@
 //!
 //! Everything here is offline: a file that fails here never reaches an AWS call.
 
+pub mod aws_limits;
 mod diag;
 mod raw;
 mod validate;

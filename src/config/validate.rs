@@ -1,5 +1,6 @@
 //! Checks a parsed file against the rules stackctl and AWS impose, collecting every problem at once.
 
+use super::aws_limits::{self as limits, RESERVED_ENV, RETENTION_DAYS};
 use super::raw::{RawApi, RawFile, RawFunction};
 use super::{
     ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, ImportConfig,
@@ -12,32 +13,6 @@ use toml::Spanned;
 const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
-/// CloudWatch Logs accepts only these retention periods.
-const RETENTION_DAYS: [i64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
-/// Lambda sets these itself and refuses them in a function's environment.
-const RESERVED_ENV: [&str; 17] = [
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-];
-
 pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Vec<Diagnostic>> {
     let mut v = Validator {
         diagnostics: Vec::new(),
@@ -128,22 +103,16 @@ impl Validator {
              `<stack>-<name>-exec` must fit in 64 characters",
         );
         self.check(
-            !table.runtime.get_ref().trim().is_empty(),
-            &table.runtime,
-            "runtime is empty".into(),
-            "e.g. \"nodejs20.x\" or \"python3.12\"",
+            format!("{stack}-{key}").len() <= limits::NAME_MAX,
+            f,
+            format!("function name \"{stack}-{key}\" is longer than 64 characters"),
+            "Lambda function names are at most 64 characters; shorten the stack name or the key",
         );
-        self.check(
-            table.handler.get_ref().contains('.')
-                || table.runtime.get_ref().starts_with("provided"),
-            &table.handler,
-            format!("invalid handler {:?}", table.handler.get_ref()),
-            "a handler is <file>.<function>, e.g. \"index.handler\"",
-        );
+        self.runtime_and_handler(&table.runtime, &table.handler);
         let memory_mb = table.memory_mb.as_ref().map_or(128, |m| *m.get_ref());
         if let Some(m) = &table.memory_mb {
             self.check(
-                (128..=10240).contains(m.get_ref()),
+                limits::MEMORY_MB.contains(m.get_ref()),
                 m,
                 format!("memory_mb = {} is out of range", m.get_ref()),
                 "Lambda accepts 128 to 10240 MB",
@@ -152,7 +121,7 @@ impl Validator {
         let timeout_s = table.timeout_s.as_ref().map_or(3, |t| *t.get_ref());
         if let Some(t) = &table.timeout_s {
             self.check(
-                (1..=900).contains(t.get_ref()),
+                limits::TIMEOUT_S.contains(t.get_ref()),
                 t,
                 format!("timeout_s = {} is out of range", t.get_ref()),
                 "Lambda accepts 1 to 900 seconds",
@@ -176,10 +145,10 @@ impl Validator {
         }
         if let Some(d) = &table.description {
             self.check(
-                d.get_ref().chars().count() <= 256,
+                d.get_ref().chars().count() <= limits::FUNCTION_DESCRIPTION_MAX,
                 d,
                 "description is longer than 256 characters".into(),
-                "shorten it",
+                "Lambda accepts at most 256 characters; shorten it",
             );
         }
         let mut environment = BTreeMap::new();
@@ -200,6 +169,20 @@ impl Validator {
                 "Lambda sets this variable itself; choose another name",
             );
             environment.insert(name.clone(), val.get_ref().clone());
+        }
+        let bytes = limits::environment_bytes(&environment);
+        if bytes > limits::ENVIRONMENT_MAX_BYTES {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    format!("environment totals {bytes} bytes, over Lambda's 4096"),
+                    table
+                        .environment
+                        .keys()
+                        .next()
+                        .map_or(f.span(), |k| k.span()),
+                )
+                .hint("Lambda counts every key and value (UTF-8 bytes) against a 4 KB limit it cannot raise; move large values to SSM Parameter Store or Secrets Manager"),
+            );
         }
         let mut secrets = Vec::new();
         for s in &table.secrets {
@@ -255,6 +238,46 @@ impl Validator {
                 .map(|r| *r.get_ref() as i32),
             role: table.role.as_ref().map(|r| r.get_ref().clone()),
         })
+    }
+
+    /// The runtime must be one Lambda takes for a new function today, and the handler must have
+    /// that runtime's form (see [`limits::RUNTIMES`]).
+    fn runtime_and_handler(&mut self, runtime: &Spanned<String>, handler: &Spanned<String>) {
+        let id = runtime.get_ref();
+        let format = match limits::runtime(id) {
+            None => {
+                self.check(
+                    false,
+                    runtime,
+                    format!("unknown runtime {id:?}"),
+                    &format!(
+                        "Lambda accepts: {}",
+                        limits::supported_runtimes().join(", ")
+                    ),
+                );
+                return;
+            }
+            Some(r) => {
+                if let limits::RuntimeStatus::Refused { deprecated } = r.status {
+                    let successor = r.successor.unwrap_or("a supported runtime");
+                    self.check(
+                        false,
+                        runtime,
+                        format!("runtime {id:?} is deprecated since {deprecated}: Lambda no longer creates functions with it"),
+                        &format!("use {successor}"),
+                    );
+                }
+                r.handler
+            }
+        };
+        if let Some(why) = limits::handler_problem(format, handler.get_ref()) {
+            self.check(
+                false,
+                handler,
+                format!("invalid handler {:?} for {id}", handler.get_ref()),
+                why,
+            );
+        }
     }
 
     fn import(
@@ -443,6 +466,25 @@ impl Validator {
             });
         }
         self.check_siblings(a);
+        let resources: BTreeSet<&str> = routes
+            .iter()
+            .flat_map(|r| {
+                r.path
+                    .match_indices('/')
+                    .map(|(i, _)| &r.path[..i])
+                    .chain([r.path.as_str()])
+                    .filter(|p| !p.is_empty() && *p != "/")
+            })
+            .collect();
+        self.check(
+            resources.len() < limits::API_RESOURCES_MAX,
+            api,
+            format!(
+                "the routes need {} API resources with the root, over API Gateway's quota of 300 per API",
+                resources.len() + 1
+            ),
+            "the quota can be raised through AWS Service Quotas (\"Resources per API\"); otherwise share path prefixes or use a greedy {proxy+} route",
+        );
         ApiConfig {
             name,
             stage,
