@@ -198,10 +198,8 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
 
     if let Some(cors) = &api.cors {
         for (path, verbs) in &verbs_by_path {
-            let allow_methods = match &cors.allow_methods {
-                Some(ms) => ms.join(","),
-                None => cors_methods(verbs),
-            };
+            let allow_methods =
+                cors_allow_methods(verbs.iter().copied(), cors.allow_methods.as_deref()).join(",");
             out.push(Resource::Method(Method {
                 path: path.to_string(),
                 verb: "OPTIONS".into(),
@@ -250,17 +248,6 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
         tags: tags.clone(),
     }));
     out
-}
-
-/// `OPTIONS` plus the routed verbs, in a stable order; ANY allows every verb.
-fn cors_methods(verbs: &BTreeSet<&str>) -> String {
-    let mut all: BTreeSet<&str> = if verbs.contains("ANY") {
-        ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"].into()
-    } else {
-        verbs.clone()
-    };
-    all.insert("OPTIONS");
-    all.into_iter().collect::<Vec<_>>().join(",")
 }
 
 /// A short hash of everything a deployment snapshots: resources, methods, integrations and
