@@ -77,7 +77,7 @@ impl Aws {
             .endpoint_url
             .clone()
             .or_else(|| shared.endpoint_url().map(str::to_string));
-        let calls = Arc::new(CallLog::new(opts.verbose));
+        let calls = Arc::new(CallLog::new(opts.verbose)?);
         let recorder = calls::Recorder(calls.clone());
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&shared)
