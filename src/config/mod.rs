@@ -36,6 +36,8 @@ pub struct ImportConfig {
     pub rest_api: Option<String>,
     /// By function key: the code as imported.
     pub functions: BTreeMap<String, ImportedCode>,
+    /// Untagged `/aws/lambda/<stack>-<key>` log groups to adopt, with the events they hold.
+    pub log_groups: Vec<String>,
 }
 
 /// An imported function's code: while its source directory still packages to `source_sha256`,

@@ -22,6 +22,9 @@ pub struct RawImport {
     pub rest_api: Option<Spanned<String>>,
     #[serde(default)]
     pub functions: BTreeMap<String, Spanned<RawImportedCode>>,
+    /// Untagged log groups of the file's functions to adopt (leftovers of earlier functions).
+    #[serde(default)]
+    pub log_groups: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

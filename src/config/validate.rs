@@ -53,7 +53,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
     let import = raw
         .import
         .as_ref()
-        .map(|i| v.import(i.get_ref(), &functions))
+        .map(|i| v.import(&name, i.get_ref(), &functions))
         .unwrap_or_default();
 
     if v.diagnostics.is_empty() {
@@ -282,6 +282,7 @@ impl Validator {
 
     fn import(
         &mut self,
+        stack: &str,
         i: &super::raw::RawImport,
         functions: &BTreeMap<String, FunctionConfig>,
     ) -> ImportConfig {
@@ -289,6 +290,22 @@ impl Validator {
             rest_api: i.rest_api.as_ref().map(|r| r.get_ref().clone()),
             ..ImportConfig::default()
         };
+        for g in &i.log_groups {
+            let ok = functions
+                .keys()
+                .any(|k| crate::desired::log_group_name(&format!("{stack}-{k}")) == *g.get_ref());
+            if self.check(
+                ok,
+                g,
+                format!(
+                    "[import] log_groups names {:?}, not the log group of a function here",
+                    g.get_ref()
+                ),
+                "list the /aws/lambda/<stack>-<key> groups of this file's functions",
+            ) {
+                out.log_groups.push(g.get_ref().clone());
+            }
+        }
         for (key, code) in &i.functions {
             if self.check(
                 functions.contains_key(key),
