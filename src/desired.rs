@@ -159,6 +159,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
 
     let mut paths = BTreeSet::new();
     let mut verbs_by_path: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut permissions = Vec::new();
     for route in &api.routes {
         let mut prefix = String::new();
         for seg in route.path.split('/').filter(|s| !s.is_empty()) {
@@ -178,7 +179,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
                     function: function.clone(),
                 },
             }));
-            out.push(Resource::Permission(Permission {
+            permissions.push(Permission {
                 statement_id: statement_id(verb, &route.path),
                 source_arn: env
                     .api_id
@@ -187,9 +188,15 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
                 function,
                 verb: verb.clone(),
                 path: route.path.clone(),
-            }));
+            });
         }
     }
+    // Per route while the function's policy fits Lambda's limit, else coarser (see policy.rs).
+    out.extend(
+        crate::policy::fit(env, permissions)
+            .into_iter()
+            .map(Resource::Permission),
+    );
     out.extend(
         paths
             .into_iter()

@@ -298,6 +298,9 @@ impl Resource {
             }
             // The route is in the statement id; live statements do not carry it otherwise.
             Resource::Permission(p) => {
+                if let Some(note) = crate::policy::scope_note(&p.statement_id) {
+                    put("scope", note.into());
+                }
                 put(
                     "source_arn",
                     p.source_arn

@@ -13,6 +13,7 @@ mod faults;
 mod import;
 mod init;
 mod interrupt;
+mod limits;
 mod logs;
 mod ownership;
 mod proxy;
