@@ -32,6 +32,20 @@ pub fn log_group_name(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
 
+/// Prefix of the execution-log groups API Gateway writes a stage's logs to.
+pub const EXECUTION_LOGS_PREFIX: &str = "API-Gateway-Execution-Logs_";
+/// Stands for the REST API id in a name planned before the API exists; apply fills it in.
+pub const API_ID_PLACEHOLDER: &str = "{apiId}";
+
+/// `API-Gateway-Execution-Logs_{apiId}/{stage}`: where API Gateway writes a stage's execution
+/// logs. It creates the group itself (untagged, never expiring) unless it exists first.
+pub fn execution_log_group(api_id: Option<&str>, stage: &str) -> String {
+    format!(
+        "{EXECUTION_LOGS_PREFIX}{}/{stage}",
+        api_id.unwrap_or(API_ID_PLACEHOLDER)
+    )
+}
+
 pub fn trust_policy(service: &str) -> String {
     canonical_json(
         &json!({
@@ -243,6 +257,14 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
                 }));
             }
         }
+    }
+
+    if api.logging != LogLevel::Off {
+        out.push(Resource::LogGroup(LogGroup {
+            name: execution_log_group(env.api_id.as_deref(), &api.stage),
+            retention_days: Some(api.log_retention_days),
+            tags: tags.clone(),
+        }));
     }
 
     let model = api_model_fingerprint(&out);

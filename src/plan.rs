@@ -190,6 +190,10 @@ fn collapse_subsumed_deletes(changes: &mut Vec<Change>) {
     });
 }
 
+fn is_execution_log_group(name: &str) -> bool {
+    name.starts_with(crate::desired::EXECUTION_LOGS_PREFIX)
+}
+
 /// Whether the last path part is a variable: `{id}` or a greedy `{proxy+}`.
 fn is_variable(path: &str) -> bool {
     path.rsplit('/').next().is_some_and(|p| p.starts_with('{'))
@@ -243,6 +247,12 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                         matches!(x, Some(Resource::Function(f)) if f.role_arn.ends_with(&format!("/{}", r.name)))
                     })
             })),
+            // After the stage and API that write to it, or API Gateway could recreate it.
+            Some(Resource::LogGroup(g)) if is_execution_log_group(&g.name) => {
+                deps.extend(all(&|o| {
+                    matches!(o.address.kind, Kind::Stage | Kind::RestApi)
+                }))
+            }
             // The log group is the stack's breadcrumb (see live::read): it goes last.
             Some(Resource::LogGroup(g)) => deps.extend(all(&|o| {
                 o.action == Action::Delete
@@ -270,6 +280,8 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         .iter()
         .position(|o| o.address.kind == Kind::RestApi && forward(o));
     match c.desired.as_ref() {
+        // Named after the API, so made once the API exists.
+        Some(Resource::LogGroup(g)) if is_execution_log_group(&g.name) => add(api),
         // The log group is the stack's breadcrumb (see live::read): it comes first.
         Some(Resource::Role(r)) => {
             if let Some(function) = r.name.strip_suffix("-exec") {
@@ -331,6 +343,10 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                         | Kind::GatewayResponse
                         | Kind::AccountSettings
                 ) || (o.address.kind == Kind::Permission && forward(o))
+                    // Exists before logging is enabled, so API Gateway never makes it untagged.
+                    || (o.address.kind == Kind::LogGroup
+                        && forward(o)
+                        && is_execution_log_group(&o.address.name))
             }));
         }
         _ => {}

@@ -10,11 +10,25 @@ use anyhow::{Result, bail};
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
-        (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, g).await,
+        (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, &resolved(ctx, g)?).await,
         (Some(Resource::LogGroup(g)), _, _) => update(ctx, step, g).await,
         (_, Some(Resource::LogGroup(g)), Action::Delete) => delete(ctx, &g.name).await,
         _ => bail!("internal error: no Logs action for {}", step.name),
     }
+}
+
+/// The group with the REST API id filled in, for an execution-log group planned before the API
+/// existed (`API-Gateway-Execution-Logs_{apiId}/{stage}`).
+fn resolved(ctx: &Ctx, g: &LogGroup) -> Result<LogGroup> {
+    if !g.name.contains(crate::desired::API_ID_PLACEHOLDER) {
+        return Ok(g.clone());
+    }
+    Ok(LogGroup {
+        name: g
+            .name
+            .replace(crate::desired::API_ID_PLACEHOLDER, &ctx.api_id()?),
+        ..g.clone()
+    })
 }
 
 fn arn(ctx: &Ctx, name: &str) -> String {

@@ -93,6 +93,9 @@ pub struct ApiConfig {
     pub logging: LogLevel,
     pub data_trace: bool,
     pub metrics: bool,
+    /// Retention of the stage's execution-log group `API-Gateway-Execution-Logs_{apiId}/{stage}`,
+    /// which stackctl creates before logging is enabled; default 30 days.
+    pub log_retention_days: i32,
     pub cors: Option<CorsConfig>,
     pub routes: Vec<RouteConfig>,
 }

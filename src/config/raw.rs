@@ -66,6 +66,7 @@ pub struct RawApi {
     pub logging: Option<Spanned<LogLevel>>,
     pub data_trace: Option<bool>,
     pub metrics: Option<bool>,
+    pub log_retention_days: Option<Spanned<i64>>,
     pub cors: Option<Spanned<RawCors>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RawRoute>>,

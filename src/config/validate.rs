@@ -128,12 +128,7 @@ impl Validator {
             );
         }
         if let Some(r) = &table.log_retention_days {
-            self.check(
-                RETENTION_DAYS.contains(r.get_ref()),
-                r,
-                format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
-                "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
-            );
+            self.retention(r);
         }
         if let Some(role) = &table.role {
             self.check(
@@ -238,6 +233,15 @@ impl Validator {
                 .map(|r| *r.get_ref() as i32),
             role: table.role.as_ref().map(|r| r.get_ref().clone()),
         })
+    }
+
+    fn retention(&mut self, r: &Spanned<i64>) {
+        self.check(
+            RETENTION_DAYS.contains(r.get_ref()),
+            r,
+            format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
+            "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+        );
     }
 
     /// The runtime must be one Lambda takes for a new function today, and the handler must have
@@ -508,6 +512,10 @@ impl Validator {
             logging: a.logging.as_ref().map_or(LogLevel::Off, |l| *l.get_ref()),
             data_trace: a.data_trace.unwrap_or(false),
             metrics: a.metrics.unwrap_or(false),
+            log_retention_days: a.log_retention_days.as_ref().map_or(30, |r| {
+                self.retention(r);
+                *r.get_ref() as i32
+            }),
             cors,
             routes,
         }

@@ -120,3 +120,32 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
     );
     c
 }
+
+/// The execution-log groups of the stack's API (`API-Gateway-Execution-Logs_{apiId}/…`), one
+/// `DescribeLogGroups` by prefix. Their ownership follows the API's, as a function's group
+/// follows its function: the API id in the name is the stack's own API.
+pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
+    let prefix = crate::desired::execution_log_group(Some(api_id), "");
+    let groups = aws
+        .read(
+            aws.logs
+                .describe_log_groups()
+                .log_group_name_prefix(&prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| {
+            Some(Resource::LogGroup(LogGroup {
+                name: g.log_group_name()?.to_string(),
+                retention_days: g.retention_in_days(),
+                tags: stack_tags(stack),
+            }))
+        })
+        .collect())
+}

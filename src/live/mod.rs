@@ -170,6 +170,11 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
     live.resources.extend(log_groups);
     live.conflicts.extend(group_conflicts);
     if let Some(api) = api {
+        // Read while the stack logs, and for destroy (which deletes them even when logging is off).
+        if let Some(id) = api.api_id.as_deref().filter(|_| logging || for_destroy) {
+            live.resources
+                .extend(logs::execution_log_groups(aws, stack, id).await?);
+        }
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
         live.ids.api_id = api.api_id;

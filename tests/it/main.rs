@@ -10,6 +10,7 @@ mod coexist;
 mod core;
 mod examples;
 mod faults;
+mod implicit;
 mod import;
 mod init;
 mod interrupt;
