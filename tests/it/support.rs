@@ -170,6 +170,8 @@ impl Stack {
     /// stderr and exit code, and the AWS calls it made.
     pub fn run(&self, args: &[&str]) -> Run {
         let _ = std::fs::remove_file(&self.call_log);
+        // `import` writes the stack directory itself: the log's directory must exist first.
+        std::fs::create_dir_all(self.call_log.parent().unwrap()).unwrap();
         let mut cmd = stackctl_command(&self.emu);
         cmd.arg("-f").arg(self.file()).args(args);
         cmd.env("STACKCTL_CALL_LOG", &self.call_log);
