@@ -10,6 +10,9 @@
 //!   <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>.
 //! - Log retention values: CloudWatch Logs `PutRetentionPolicy`.
 
+use super::Diagnostic;
+use toml::Spanned;
+
 /// Whether Lambda takes a runtime for a new function today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeStatus {
@@ -282,6 +285,67 @@ pub const FUNCTION_DESCRIPTION_MAX: usize = 256;
 pub const NAME_MAX: usize = 64;
 /// API Gateway's default quota of resources per REST API (raisable on request).
 pub const API_RESOURCES_MAX: usize = 300;
+
+/// The runtime must be one Lambda takes for a new function today, and the handler must have
+/// that runtime's form (see [`RUNTIMES`]).
+pub(super) fn runtime_and_handler(
+    runtime: &Spanned<String>,
+    handler: &Spanned<String>,
+) -> Vec<Diagnostic> {
+    let id = runtime.get_ref();
+    let Some(r) = self::runtime(id) else {
+        return vec![
+            Diagnostic::new(format!("unknown runtime {id:?}"), runtime.span()).hint(format!(
+                "Lambda accepts: {}",
+                supported_runtimes().join(", ")
+            )),
+        ];
+    };
+    let mut out = Vec::new();
+    if let RuntimeStatus::Refused { deprecated } = r.status {
+        out.push(
+            Diagnostic::new(
+                format!("runtime {id:?} is deprecated since {deprecated}: Lambda no longer creates functions with it"),
+                runtime.span(),
+            )
+            .hint(format!("use {}", r.successor.unwrap_or("a supported runtime"))),
+        );
+    }
+    if let Some(why) = handler_problem(r.handler, handler.get_ref()) {
+        out.push(
+            Diagnostic::new(
+                format!("invalid handler {:?} for {id}", handler.get_ref()),
+                handler.span(),
+            )
+            .hint(why),
+        );
+    }
+    out
+}
+
+/// The API resources routes on `paths` need (every prefix, root included) must fit
+/// [`API_RESOURCES_MAX`]; the diagnostic points at `at` (the `[api]` table).
+pub(super) fn api_resources<'a>(
+    paths: impl Iterator<Item = &'a str>,
+    at: std::ops::Range<usize>,
+) -> Option<Diagnostic> {
+    let resources: std::collections::BTreeSet<&str> = paths
+        .flat_map(|path| {
+            path.match_indices('/')
+                .map(move |(i, _)| &path[..i])
+                .chain([path])
+                .filter(|p| !p.is_empty() && *p != "/")
+        })
+        .collect();
+    let count = resources.len() + 1;
+    (count > API_RESOURCES_MAX).then(|| {
+        Diagnostic::new(
+            format!("the routes need {count} API resources with the root, over API Gateway's quota of 300 per API"),
+            at,
+        )
+        .hint("the quota can be raised through AWS Service Quotas (\"Resources per API\"); otherwise share path prefixes or use a greedy {proxy+} route")
+    })
+}
 
 #[cfg(test)]
 #[path = "aws_limits_tests.rs"]

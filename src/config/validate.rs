@@ -108,7 +108,8 @@ impl Validator {
             format!("function name \"{stack}-{key}\" is longer than 64 characters"),
             "Lambda function names are at most 64 characters; shorten the stack name or the key",
         );
-        self.runtime_and_handler(&table.runtime, &table.handler);
+        self.diagnostics
+            .extend(limits::runtime_and_handler(&table.runtime, &table.handler));
         let memory_mb = table.memory_mb.as_ref().map_or(128, |m| *m.get_ref());
         if let Some(m) = &table.memory_mb {
             self.check(
@@ -242,46 +243,6 @@ impl Validator {
             format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
             "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
         );
-    }
-
-    /// The runtime must be one Lambda takes for a new function today, and the handler must have
-    /// that runtime's form (see [`limits::RUNTIMES`]).
-    fn runtime_and_handler(&mut self, runtime: &Spanned<String>, handler: &Spanned<String>) {
-        let id = runtime.get_ref();
-        let format = match limits::runtime(id) {
-            None => {
-                self.check(
-                    false,
-                    runtime,
-                    format!("unknown runtime {id:?}"),
-                    &format!(
-                        "Lambda accepts: {}",
-                        limits::supported_runtimes().join(", ")
-                    ),
-                );
-                return;
-            }
-            Some(r) => {
-                if let limits::RuntimeStatus::Refused { deprecated } = r.status {
-                    let successor = r.successor.unwrap_or("a supported runtime");
-                    self.check(
-                        false,
-                        runtime,
-                        format!("runtime {id:?} is deprecated since {deprecated}: Lambda no longer creates functions with it"),
-                        &format!("use {successor}"),
-                    );
-                }
-                r.handler
-            }
-        };
-        if let Some(why) = limits::handler_problem(format, handler.get_ref()) {
-            self.check(
-                false,
-                handler,
-                format!("invalid handler {:?} for {id}", handler.get_ref()),
-                why,
-            );
-        }
     }
 
     fn import(
@@ -487,25 +448,9 @@ impl Validator {
             });
         }
         self.check_siblings(a);
-        let resources: BTreeSet<&str> = routes
-            .iter()
-            .flat_map(|r| {
-                r.path
-                    .match_indices('/')
-                    .map(|(i, _)| &r.path[..i])
-                    .chain([r.path.as_str()])
-                    .filter(|p| !p.is_empty() && *p != "/")
-            })
-            .collect();
-        self.check(
-            resources.len() < limits::API_RESOURCES_MAX,
-            api,
-            format!(
-                "the routes need {} API resources with the root, over API Gateway's quota of 300 per API",
-                resources.len() + 1
-            ),
-            "the quota can be raised through AWS Service Quotas (\"Resources per API\"); otherwise share path prefixes or use a greedy {proxy+} route",
-        );
+        let paths = routes.iter().map(|r| r.path.as_str());
+        self.diagnostics
+            .extend(limits::api_resources(paths, api.span()));
         ApiConfig {
             name,
             stage,
