@@ -155,3 +155,41 @@ on_both!(
         s.destroy();
     }
 );
+
+on_both!(
+    a_hand_added_permission_is_left_alone,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "permown");
+        s.apply();
+        let hello = s.function("hello");
+        emu.lambda()
+            .await
+            .add_permission()
+            .function_name(&hello)
+            .statement_id("console-invoke")
+            .action("lambda:InvokeFunction")
+            .principal("s3.amazonaws.com")
+            .send()
+            .await
+            .unwrap();
+        // Statements stackctl did not add are neither drift nor orphans.
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        s.edit("methods = [\"POST\"]", "methods = [\"PUT\"]");
+        s.apply();
+        let sids = permissions(&emu, &hello).await;
+        assert!(sids.contains_key("console-invoke"), "{sids:?}");
+        assert!(
+            sids.keys()
+                .any(|k| k == &stackctl::model::statement_id("PUT", "/hello")),
+            "{sids:?}"
+        );
+        assert!(
+            !sids
+                .keys()
+                .any(|k| k == &stackctl::model::statement_id("POST", "/hello")),
+            "{sids:?}"
+        );
+        s.destroy();
+    }
+);
