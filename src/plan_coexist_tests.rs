@@ -192,3 +192,33 @@ fn a_renamed_stage_is_created_and_the_old_one_deleted_in_one_plan() {
     step(&steps, Action::Create, Kind::Stage, "v1");
     step(&steps, Action::Delete, Kind::Stage, "prod");
 }
+
+fn execution_group(name: &str) -> Resource {
+    Resource::LogGroup(LogGroup {
+        name: name.into(),
+        retention_days: Some(30),
+        tags: tags(),
+    })
+}
+
+#[test]
+fn the_execution_log_group_exists_before_logging_and_goes_after_the_stage() {
+    let group = "API-Gateway-Execution-Logs_{apiId}/prod";
+    let mut desired = routes(&["/a"]);
+    desired.extend([stage("prod", "m1"), execution_group(group)]);
+    let steps = plan(&desired, &[]);
+    let create = step(&steps, Action::Create, Kind::LogGroup, group);
+    let api = step(&steps, Action::Create, Kind::RestApi, "s-api");
+    let stage_step = step(&steps, Action::Create, Kind::Stage, "prod");
+    assert!(create.depends_on.contains(&api.id));
+    assert!(stage_step.depends_on.contains(&create.id));
+
+    // Destroy: the group goes after the stage and API that write to it.
+    let group = "API-Gateway-Execution-Logs_abc/prod";
+    let mut live = routes(&["/a"]);
+    live.extend([stage("prod", "m1"), execution_group(group)]);
+    let steps = plan(&[], &live);
+    let delete = step(&steps, Action::Delete, Kind::LogGroup, group);
+    let api = step(&steps, Action::Delete, Kind::RestApi, "s-api");
+    assert!(delete.depends_on.contains(&api.id), "{steps:#?}");
+}
