@@ -32,6 +32,20 @@ pub fn log_group_name(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
 
+/// Prefix of the execution-log groups API Gateway writes a stage's logs to.
+pub const EXECUTION_LOGS_PREFIX: &str = "API-Gateway-Execution-Logs_";
+/// Stands for the REST API id in a name planned before the API exists; apply fills it in.
+pub const API_ID_PLACEHOLDER: &str = "{apiId}";
+
+/// `API-Gateway-Execution-Logs_{apiId}/{stage}`: where API Gateway writes a stage's execution
+/// logs. It creates the group itself (untagged, never expiring) unless it exists first.
+pub fn execution_log_group(api_id: Option<&str>, stage: &str) -> String {
+    format!(
+        "{EXECUTION_LOGS_PREFIX}{}/{stage}",
+        api_id.unwrap_or(API_ID_PLACEHOLDER)
+    )
+}
+
 pub fn trust_policy(service: &str) -> String {
     canonical_json(
         &json!({
@@ -159,6 +173,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
 
     let mut paths = BTreeSet::new();
     let mut verbs_by_path: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut permissions = Vec::new();
     for route in &api.routes {
         let mut prefix = String::new();
         for seg in route.path.split('/').filter(|s| !s.is_empty()) {
@@ -178,7 +193,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
                     function: function.clone(),
                 },
             }));
-            out.push(Resource::Permission(Permission {
+            permissions.push(Permission {
                 statement_id: statement_id(verb, &route.path),
                 source_arn: env
                     .api_id
@@ -187,9 +202,15 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
                 function,
                 verb: verb.clone(),
                 path: route.path.clone(),
-            }));
+            });
         }
     }
+    // Per route while the function's policy fits Lambda's limit, else coarser (see policy.rs).
+    out.extend(
+        crate::policy::fit(env, permissions)
+            .into_iter()
+            .map(Resource::Permission),
+    );
     out.extend(
         paths
             .into_iter()
@@ -198,10 +219,8 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
 
     if let Some(cors) = &api.cors {
         for (path, verbs) in &verbs_by_path {
-            let allow_methods = match &cors.allow_methods {
-                Some(ms) => ms.join(","),
-                None => cors_methods(verbs),
-            };
+            let allow_methods =
+                cors_allow_methods(verbs.iter().copied(), cors.allow_methods.as_deref()).join(",");
             out.push(Resource::Method(Method {
                 path: path.to_string(),
                 verb: "OPTIONS".into(),
@@ -240,6 +259,14 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
         }
     }
 
+    if api.logging != LogLevel::Off {
+        out.push(Resource::LogGroup(LogGroup {
+            name: execution_log_group(env.api_id.as_deref(), &api.stage),
+            retention_days: Some(api.log_retention_days),
+            tags: tags.clone(),
+        }));
+    }
+
     let model = api_model_fingerprint(&out);
     out.push(Resource::Stage(Stage {
         name: api.stage.clone(),
@@ -250,17 +277,6 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
         tags: tags.clone(),
     }));
     out
-}
-
-/// `OPTIONS` plus the routed verbs, in a stable order; ANY allows every verb.
-fn cors_methods(verbs: &BTreeSet<&str>) -> String {
-    let mut all: BTreeSet<&str> = if verbs.contains("ANY") {
-        ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"].into()
-    } else {
-        verbs.clone()
-    };
-    all.insert("OPTIONS");
-    all.into_iter().collect::<Vec<_>>().join(",")
 }
 
 /// A short hash of everything a deployment snapshots: resources, methods, integrations and

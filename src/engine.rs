@@ -64,6 +64,14 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         })
         .collect();
     let steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
+    let mut conflicts = live.conflicts;
+    if !destroy {
+        conflicts.extend(crate::policy::transition_conflicts(
+            &env,
+            &desired,
+            &live.resources,
+        ));
+    }
     Ok(Plan {
         format: PLAN_FORMAT,
         stack: config.name.clone(),
@@ -72,7 +80,7 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         file: config.path.display().to_string(),
         summary: plan::summarize(&steps),
         steps,
-        conflicts: live.conflicts,
+        conflicts,
         ids: live.ids,
         stage: if destroy {
             None

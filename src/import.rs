@@ -464,16 +464,11 @@ fn cors_setting(
     let (_, first, first_methods) = mocks.first()?;
     let mut cors = first.clone();
     let derived = |path: &str| {
-        let mut verbs: BTreeSet<&str> = routes
+        let routed = routes
             .iter()
             .filter(|r| r.path == path)
-            .flat_map(|r| r.verbs.iter().map(String::as_str))
-            .collect();
-        if verbs.contains("ANY") {
-            verbs = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"].into();
-        }
-        verbs.insert("OPTIONS");
-        verbs.into_iter().collect::<Vec<_>>().join(",")
+            .flat_map(|r| r.verbs.iter().map(String::as_str));
+        crate::model::cors_allow_methods(routed, None).join(",")
     };
     if !mocks.iter().all(|(path, _, m)| *m == derived(path)) {
         cors.methods = Some(

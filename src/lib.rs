@@ -19,5 +19,6 @@ pub mod logs;
 pub mod model;
 pub mod package;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod smoke;

@@ -298,6 +298,9 @@ impl Resource {
             }
             // The route is in the statement id; live statements do not carry it otherwise.
             Resource::Permission(p) => {
+                if let Some(note) = crate::policy::scope_note(&p.statement_id) {
+                    put("scope", note.into());
+                }
                 put(
                     "source_arn",
                     p.source_arn
@@ -335,6 +338,31 @@ impl Resource {
             Resource::AccountRole(_) | Resource::AccountSettings(_)
         )
     }
+}
+
+/// The verbs API Gateway's `ANY` method answers (OPTIONS aside, which CORS answers itself).
+pub const ANY_VERBS: [&str; 6] = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"];
+
+/// The `Access-Control-Allow-Methods` a path's CORS preflight answers: `configured` as written
+/// when `[api.cors] allow_methods` is set; otherwise OPTIONS plus the path's routed verbs, with
+/// `ANY` standing for every verb, sorted. The one derivation the desired model, the smoke test and
+/// import share, so they cannot disagree.
+pub fn cors_allow_methods<'a>(
+    routed: impl IntoIterator<Item = &'a str>,
+    configured: Option<&[String]>,
+) -> Vec<String> {
+    if let Some(methods) = configured {
+        return methods.to_vec();
+    }
+    let mut all = std::collections::BTreeSet::from(["OPTIONS"]);
+    for verb in routed {
+        if verb == "ANY" {
+            all.extend(ANY_VERBS);
+        } else {
+            all.insert(verb);
+        }
+    }
+    all.into_iter().map(String::from).collect()
 }
 
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
@@ -417,6 +445,20 @@ mod tests {
             long.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
+    }
+
+    #[test]
+    fn cors_methods_expand_any_and_keep_a_configured_list() {
+        assert_eq!(
+            cors_allow_methods(["ANY"], None).join(","),
+            "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+        );
+        assert_eq!(
+            cors_allow_methods(["POST", "HEAD"], None).join(","),
+            "HEAD,OPTIONS,POST"
+        );
+        let configured = ["POST".to_string()];
+        assert_eq!(cors_allow_methods(["ANY"], Some(&configured)), ["POST"]);
     }
 
     #[test]

@@ -196,6 +196,15 @@ fn collapse_subsumed_deletes(changes: &mut Vec<Change>) {
     });
 }
 
+fn is_execution_log_group(name: &str) -> bool {
+    name.starts_with(crate::desired::EXECUTION_LOGS_PREFIX)
+}
+
+/// Whether the last path part is a variable: `{id}` or a greedy `{proxy+}`.
+fn is_variable(path: &str) -> bool {
+    path.rsplit('/').next().is_some_and(|p| p.starts_with('{'))
+}
+
 fn parent_path(path: &str) -> Option<&str> {
     let cut = path.rfind('/')?;
     (cut > 0).then(|| &path[..cut])
@@ -244,6 +253,12 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                         matches!(x, Some(Resource::Function(f)) if f.role_arn.ends_with(&format!("/{}", r.name)))
                     })
             })),
+            // After the stage and API that write to it, or API Gateway could recreate it.
+            Some(Resource::LogGroup(g)) if is_execution_log_group(&g.name) => {
+                deps.extend(all(&|o| {
+                    matches!(o.address.kind, Kind::Stage | Kind::RestApi)
+                }))
+            }
             // The log group is the stack's breadcrumb (see live::read): it goes last.
             Some(Resource::LogGroup(g)) => deps.extend(all(&|o| {
                 o.action == Action::Delete
@@ -271,6 +286,8 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         .iter()
         .position(|o| o.address.kind == Kind::RestApi && forward(o));
     match c.desired.as_ref() {
+        // Named after the API, so made once the API exists.
+        Some(Resource::LogGroup(g)) if is_execution_log_group(&g.name) => add(api),
         // The log group is the stack's breadcrumb (see live::read): it comes first.
         Some(Resource::Role(r)) => {
             if let Some(function) = r.name.strip_suffix("-exec") {
@@ -293,6 +310,18 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             add(api);
             if let Some(parent) = parent_path(&r.path) {
                 add(find(Kind::ApiResource, parent));
+            }
+            // API Gateway allows one variable path part (`{id}`, `{proxy+}`) per parent: a new
+            // one waits until the old sibling is deleted ("A sibling ({id}) of this resource
+            // already has a variable path part -- only one is allowed").
+            if is_variable(&r.path) {
+                deps.extend(all(&|o| {
+                    o.action == Action::Delete
+                        && matches!(&o.live, Some(Resource::ApiResource(x))
+                            if x.path != r.path
+                                && is_variable(&x.path)
+                                && parent_path(&x.path) == parent_path(&r.path))
+                }));
             }
         }
         Some(Resource::Method(m)) => {
@@ -320,6 +349,10 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                         | Kind::GatewayResponse
                         | Kind::AccountSettings
                 ) || (o.address.kind == Kind::Permission && forward(o))
+                    // Exists before logging is enabled, so API Gateway never makes it untagged.
+                    || (o.address.kind == Kind::LogGroup
+                        && forward(o)
+                        && is_execution_log_group(&o.address.name))
             }));
         }
         _ => {}
@@ -493,3 +526,7 @@ mod tests {
         assert!(plan(&all, &all).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "plan_coexist_tests.rs"]
+mod coexist_tests;

@@ -251,11 +251,10 @@ fn check_preflight(check: &mut Check, cors: &CorsConfig, routed: &[String]) {
         )),
         Some(_) => {}
     }
-    let mut methods: Vec<String> = cors
-        .allow_methods
-        .clone()
-        .unwrap_or_else(|| routed.to_vec());
-    methods.push("OPTIONS".into());
+    let methods = crate::model::cors_allow_methods(
+        routed.iter().map(String::as_str),
+        cors.allow_methods.as_deref(),
+    );
     let missing = missing_from(header(check, "access-control-allow-methods"), &methods);
     if !missing.is_empty() {
         check.problems.push(format!(
@@ -413,6 +412,29 @@ mod tests {
         assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
         assert!(c.problems[0].contains("expected \"http://a.test\""));
         assert!(c.problems[1].contains("lacks HEAD"));
+    }
+
+    /// The preflight the desired model deploys for `methods = ["ANY"]` passes the smoke test
+    /// (it once expected the literal "ANY" in Access-Control-Allow-Methods).
+    #[test]
+    fn the_deployed_preflight_for_any_passes() {
+        for configured in [None, Some(vec!["GET".to_string(), "OPTIONS".to_string()])] {
+            let cors = CorsConfig {
+                allow_methods: configured.clone(),
+                ..cors()
+            };
+            let deployed = crate::model::cors_allow_methods(["ANY"], cors.allow_methods.as_deref());
+            let mut c = check(&[
+                ("access-control-allow-origin", "http://a.test"),
+                ("access-control-allow-methods", &deployed.join(",")),
+                (
+                    "access-control-allow-headers",
+                    &cors.allow_headers.join(","),
+                ),
+            ]);
+            check_preflight(&mut c, &cors, &["ANY".into()]);
+            assert!(c.problems.is_empty(), "{configured:?}: {:?}", c.problems);
+        }
     }
 
     #[test]

@@ -10,11 +10,25 @@ use anyhow::{Result, bail};
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
-        (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, g).await,
+        (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, &resolved(ctx, g)?).await,
         (Some(Resource::LogGroup(g)), _, _) => update(ctx, step, g).await,
         (_, Some(Resource::LogGroup(g)), Action::Delete) => delete(ctx, &g.name).await,
         _ => bail!("internal error: no Logs action for {}", step.name),
     }
+}
+
+/// The group with the REST API id filled in, for an execution-log group planned before the API
+/// existed (`API-Gateway-Execution-Logs_{apiId}/{stage}`).
+fn resolved(ctx: &Ctx, g: &LogGroup) -> Result<LogGroup> {
+    if !g.name.contains(crate::desired::API_ID_PLACEHOLDER) {
+        return Ok(g.clone());
+    }
+    Ok(LogGroup {
+        name: g
+            .name
+            .replace(crate::desired::API_ID_PLACEHOLDER, &ctx.api_id()?),
+        ..g.clone()
+    })
 }
 
 fn arn(ctx: &Ctx, name: &str) -> String {
@@ -34,8 +48,17 @@ async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
         .await
     {
         Ok(_) => {}
-        // Lambda created it in the meantime (first invocation): adopt it.
-        Err(e) if code(&e) == Some("ResourceAlreadyExistsException") => tag(ctx, g).await?,
+        // Created since the plan: ours only if it carries our tag (a lost response to our own
+        // create); anyone else's group, with events the stack never wrote, is not taken over.
+        Err(e) if code(&e) == Some("ResourceAlreadyExistsException") => {
+            if !carries_tags(ctx, g).await? {
+                bail!(
+                    "log group {} appeared since the plan and does not carry the tag {}; stackctl will not take it over\n  = hint: run `stackctl plan` to see it; adopt it through [import] log_groups or delete it",
+                    g.name,
+                    crate::model::STACK_TAG
+                );
+            }
+        }
         Err(e) => return Err(e).ctx(format!("logs:CreateLogGroup {}", g.name)),
     }
     if g.retention_days.is_some() {
@@ -52,6 +75,22 @@ async fn update(ctx: &Ctx, step: &Step, g: &LogGroup) -> Result<()> {
         tag(ctx, g).await?;
     }
     Ok(())
+}
+
+/// Whether the group carries every tag `g` wants.
+async fn carries_tags(ctx: &Ctx, g: &LogGroup) -> Result<bool> {
+    let out = ctx
+        .aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn(ctx, &g.name))
+        .send()
+        .await
+        .ctx(format!("logs:ListTagsForResource {}", g.name))?;
+    let have = out.tags();
+    Ok(g.tags
+        .iter()
+        .all(|(k, v)| have.and_then(|t| t.get(k)) == Some(v)))
 }
 
 async fn tag(ctx: &Ctx, g: &LogGroup) -> Result<()> {

@@ -42,20 +42,30 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    pub fn new(verbose: bool) -> Self {
-        let file = std::env::var_os("STACKCTL_CALL_LOG").and_then(|path| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .ok()
-                .map(Mutex::new)
-        });
-        CallLog {
+    /// A log for one run. With `STACKCTL_CALL_LOG=FILE`, every call is also appended to FILE as
+    /// a JSON line; a FILE that cannot be opened is an error, since the tests that count calls
+    /// must never read a missing log as "no calls".
+    pub fn new(verbose: bool) -> anyhow::Result<Self> {
+        let file = match std::env::var_os("STACKCTL_CALL_LOG") {
+            None => None,
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot open STACKCTL_CALL_LOG {}: {e}",
+                            std::path::Path::new(&path).display()
+                        )
+                    })?,
+            )),
+        };
+        Ok(CallLog {
             verbose,
             calls: Mutex::new(Vec::new()),
             file,
-        }
+        })
     }
 
     pub fn snapshot(&self) -> Vec<Call> {
@@ -66,10 +76,11 @@ impl CallLog {
         if self.verbose {
             crate::render::verbose_call(&call);
         }
-        if let Some(file) = &self.file
-            && let Ok(line) = serde_json::to_string(&call)
-        {
-            let _ = writeln!(file.lock().expect("call log file"), "{line}");
+        // A call that cannot be logged must not go unnoticed: the log is how tests count calls.
+        if let Some(file) = &self.file {
+            let line = serde_json::to_string(&call).expect("a call serialises");
+            writeln!(file.lock().expect("call log file"), "{line}")
+                .expect("STACKCTL_CALL_LOG: writing a call failed");
         }
         self.calls.lock().expect("call log").push(call);
     }

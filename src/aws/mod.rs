@@ -104,7 +104,7 @@ impl Aws {
             Some(url) => url.clone(),
             None => format!("AWS in {region}"),
         });
-        let calls = Arc::new(CallLog::new(opts.verbose));
+        let calls = Arc::new(CallLog::new(opts.verbose)?);
         let recorder = calls::Recorder(calls.clone());
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&shared)

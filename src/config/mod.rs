@@ -2,6 +2,7 @@
 //!
 //! Everything here is offline: a file that fails here never reaches an AWS call.
 
+pub mod aws_limits;
 mod diag;
 mod plain;
 mod raw;
@@ -36,6 +37,8 @@ pub struct ImportConfig {
     pub rest_api: Option<String>,
     /// By function key: the code as imported.
     pub functions: BTreeMap<String, ImportedCode>,
+    /// Untagged `/aws/lambda/<stack>-<key>` log groups to adopt, with the events they hold.
+    pub log_groups: Vec<String>,
 }
 
 /// An imported function's code: while its source directory still packages to `source_sha256`,
@@ -91,6 +94,9 @@ pub struct ApiConfig {
     pub logging: LogLevel,
     pub data_trace: bool,
     pub metrics: bool,
+    /// Retention of the stage's execution-log group `API-Gateway-Execution-Logs_{apiId}/{stage}`,
+    /// which stackctl creates before logging is enabled; default 30 days.
+    pub log_retention_days: i32,
     pub cors: Option<CorsConfig>,
     pub routes: Vec<RouteConfig>,
 }

@@ -22,6 +22,9 @@ pub struct RawImport {
     pub rest_api: Option<Spanned<String>>,
     #[serde(default)]
     pub functions: BTreeMap<String, Spanned<RawImportedCode>>,
+    /// Untagged log groups of the file's functions to adopt (leftovers of earlier functions).
+    #[serde(default)]
+    pub log_groups: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,7 @@ pub struct RawApi {
     pub logging: Option<Spanned<LogLevel>>,
     pub data_trace: Option<bool>,
     pub metrics: Option<bool>,
+    pub log_retention_days: Option<Spanned<i64>>,
     pub cors: Option<Spanned<RawCors>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RawRoute>>,

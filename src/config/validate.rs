@@ -1,5 +1,6 @@
 //! Checks a parsed file against the rules stackctl and AWS impose, collecting every problem at once.
 
+use super::aws_limits::{self as limits, RESERVED_ENV, RETENTION_DAYS};
 use super::raw::{RawApi, RawFile, RawFunction};
 use super::{
     ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, ImportConfig,
@@ -12,32 +13,6 @@ use toml::Spanned;
 const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
-/// CloudWatch Logs accepts only these retention periods.
-const RETENTION_DAYS: [i64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
-/// Lambda sets these itself and refuses them in a function's environment.
-const RESERVED_ENV: [&str; 17] = [
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-];
-
 pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Vec<Diagnostic>> {
     let mut v = Validator {
         diagnostics: Vec::new(),
@@ -81,7 +56,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
     let import = raw
         .import
         .as_ref()
-        .map(|i| v.import(i.get_ref(), &functions, &defined))
+        .map(|i| v.import(&name, i.get_ref(), &functions, &defined))
         .unwrap_or_default();
 
     if v.diagnostics.is_empty() {
@@ -131,22 +106,17 @@ impl Validator {
              `<stack>-<name>-exec` must fit in 64 characters",
         );
         self.check(
-            !table.runtime.get_ref().trim().is_empty(),
-            &table.runtime,
-            "runtime is empty".into(),
-            "e.g. \"nodejs20.x\" or \"python3.12\"",
+            format!("{stack}-{key}").len() <= limits::NAME_MAX,
+            f,
+            format!("function name \"{stack}-{key}\" is longer than 64 characters"),
+            "Lambda function names are at most 64 characters; shorten the stack name or the key",
         );
-        self.check(
-            table.handler.get_ref().contains('.')
-                || table.runtime.get_ref().starts_with("provided"),
-            &table.handler,
-            format!("invalid handler {:?}", table.handler.get_ref()),
-            "a handler is <file>.<function>, e.g. \"index.handler\"",
-        );
+        self.diagnostics
+            .extend(limits::runtime_and_handler(&table.runtime, &table.handler));
         let memory_mb = table.memory_mb.as_ref().map_or(128, |m| *m.get_ref());
         if let Some(m) = &table.memory_mb {
             self.check(
-                (128..=10240).contains(m.get_ref()),
+                limits::MEMORY_MB.contains(m.get_ref()),
                 m,
                 format!("memory_mb = {} is out of range", m.get_ref()),
                 "Lambda accepts 128 to 10240 MB",
@@ -155,19 +125,14 @@ impl Validator {
         let timeout_s = table.timeout_s.as_ref().map_or(3, |t| *t.get_ref());
         if let Some(t) = &table.timeout_s {
             self.check(
-                (1..=900).contains(t.get_ref()),
+                limits::TIMEOUT_S.contains(t.get_ref()),
                 t,
                 format!("timeout_s = {} is out of range", t.get_ref()),
                 "Lambda accepts 1 to 900 seconds",
             );
         }
         if let Some(r) = &table.log_retention_days {
-            self.check(
-                RETENTION_DAYS.contains(r.get_ref()),
-                r,
-                format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
-                "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
-            );
+            self.retention(r);
         }
         if let Some(role) = &table.role {
             self.check(
@@ -179,10 +144,10 @@ impl Validator {
         }
         if let Some(d) = &table.description {
             self.check(
-                d.get_ref().chars().count() <= 256,
+                d.get_ref().chars().count() <= limits::FUNCTION_DESCRIPTION_MAX,
                 d,
                 "description is longer than 256 characters".into(),
-                "shorten it",
+                "Lambda accepts at most 256 characters; shorten it",
             );
         }
         let mut environment = BTreeMap::new();
@@ -203,6 +168,20 @@ impl Validator {
                 "Lambda sets this variable itself; choose another name",
             );
             environment.insert(name.clone(), val.get_ref().clone());
+        }
+        let bytes = limits::environment_bytes(&environment);
+        if bytes > limits::ENVIRONMENT_MAX_BYTES {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    format!("environment totals {bytes} bytes, over Lambda's 4096"),
+                    table
+                        .environment
+                        .keys()
+                        .next()
+                        .map_or(f.span(), |k| k.span()),
+                )
+                .hint("Lambda counts every key and value (UTF-8 bytes) against a 4 KB limit it cannot raise; move large values to SSM Parameter Store or Secrets Manager"),
+            );
         }
         let mut secrets = Vec::new();
         for s in &table.secrets {
@@ -260,8 +239,18 @@ impl Validator {
         })
     }
 
+    fn retention(&mut self, r: &Spanned<i64>) {
+        self.check(
+            RETENTION_DAYS.contains(r.get_ref()),
+            r,
+            format!("log_retention_days = {} is not a retention CloudWatch offers", r.get_ref()),
+            "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+        );
+    }
+
     fn import(
         &mut self,
+        stack: &str,
         i: &super::raw::RawImport,
         functions: &BTreeMap<String, FunctionConfig>,
         defined: &BTreeSet<String>,
@@ -270,6 +259,22 @@ impl Validator {
             rest_api: i.rest_api.as_ref().map(|r| r.get_ref().clone()),
             ..ImportConfig::default()
         };
+        for g in &i.log_groups {
+            let ok = defined
+                .iter()
+                .any(|k| crate::desired::log_group_name(&format!("{stack}-{k}")) == *g.get_ref());
+            if self.check(
+                ok,
+                g,
+                format!(
+                    "[import] log_groups names {:?}, not the log group of a function here",
+                    g.get_ref()
+                ),
+                "list the /aws/lambda/<stack>-<key> groups of this file's functions",
+            ) {
+                out.log_groups.push(g.get_ref().clone());
+            }
+        }
         for (key, code) in &i.functions {
             if self.check(
                 defined.contains(key),
@@ -455,12 +460,19 @@ impl Validator {
             });
         }
         self.check_siblings(a);
+        let paths = routes.iter().map(|r| r.path.as_str());
+        self.diagnostics
+            .extend(limits::api_resources(paths, api.span()));
         ApiConfig {
             name,
             stage,
             logging: a.logging.as_ref().map_or(LogLevel::Off, |l| *l.get_ref()),
             data_trace: a.data_trace.unwrap_or(false),
             metrics: a.metrics.unwrap_or(false),
+            log_retention_days: a.log_retention_days.as_ref().map_or(30, |r| {
+                self.retention(r);
+                *r.get_ref() as i32
+            }),
             cors,
             routes,
         }

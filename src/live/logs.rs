@@ -3,9 +3,10 @@
 //! owns is the stack's, whether stackctl created it or Lambda did on first invoke. Only a group
 //! whose function the stack does not own (yet, or any more) has its own tag read.
 
+use super::Conflict;
 use crate::aws::{Aws, CallExt};
 use crate::desired::{log_group_name, stack_tags};
-use crate::model::{LogGroup, Resource, STACK_TAG};
+use crate::model::{LogGroup, Resource, STACK_TAG, Tags};
 use anyhow::Result;
 use futures::future::try_join_all;
 
@@ -51,15 +52,21 @@ pub async fn list_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Breadcrumb>> 
         .collect())
 }
 
-/// The groups that are the stack's: those of functions it owns, and any other that carries the
-/// stack's tag (a function not created yet, or the remains of an interrupted destroy). The group of
-/// a look-alike function the stack does not own is never the stack's.
+/// The groups that are the stack's: those of functions it owns, any other that carries the
+/// stack's tag (a function not created yet, or the remains of an interrupted destroy), and those
+/// `[import] log_groups` adopts (read with their real, missing tags, so the plan adds the tag).
+/// An untagged group named after a function of the file that the stack does not own (a leftover:
+/// Lambda never deletes a function's group) is a conflict: adopting it silently would set its
+/// retention and later delete events the stack never wrote. Only groups whose ownership does not
+/// follow from an owned function cost a `ListTagsForResource`.
 pub async fn owned_log_groups(
     aws: &Aws,
     stack: &str,
     groups: &[Breadcrumb],
     owned: &[String],
-) -> Result<Vec<Resource>> {
+    wanted: &[String],
+    adopted: &[String],
+) -> Result<(Vec<Resource>, Vec<Conflict>)> {
     let decided = |g: &Breadcrumb| g.function.as_ref().is_some_and(|f| owned.contains(f));
     let undecided: Vec<&Breadcrumb> = groups.iter().filter(|g| !decided(g)).collect();
     let tagged = try_join_all(undecided.iter().map(|g| async move {
@@ -79,15 +86,66 @@ pub async fn owned_log_groups(
         anyhow::Ok(ours.then(|| g.name.clone()))
     }))
     .await?;
+    let is_tagged = |g: &Breadcrumb| tagged.iter().flatten().any(|n| *n == g.name);
+    let mut resources = Vec::new();
+    let mut conflicts = Vec::new();
+    for g in groups {
+        let tags = if decided(g) || is_tagged(g) {
+            stack_tags(stack)
+        } else if adopted.contains(&g.name) {
+            Tags::new()
+        } else {
+            if g.function.as_ref().is_some_and(|f| wanted.contains(f)) {
+                conflicts.push(not_owned_log_group(stack, &g.name));
+            }
+            continue;
+        };
+        resources.push(Resource::LogGroup(LogGroup {
+            name: g.name.clone(),
+            retention_days: g.retention_days,
+            tags,
+        }));
+    }
+    Ok((resources, conflicts))
+}
+
+/// A leftover log group: how to adopt it (with its events) or to start afresh.
+fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
+    let mut c = super::not_owned("log_group", name);
+    c.hint = format!(
+        "it is probably left from an earlier function of that name (Lambda never deletes log groups). \
+         Adopt it with its events: add `log_groups = [\"{name}\"]` under [import] in the stack file, \
+         or delete it: aws logs delete-log-group --log-group-name {name}; \
+         stack {stack} will not touch it until then"
+    );
+    c
+}
+
+/// The execution-log groups of the stack's API (`API-Gateway-Execution-Logs_{apiId}/…`), one
+/// `DescribeLogGroups` by prefix. Their ownership follows the API's, as a function's group
+/// follows its function: the API id in the name is the stack's own API.
+pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
+    let prefix = crate::desired::execution_log_group(Some(api_id), "");
+    let groups = aws
+        .read(
+            aws.logs
+                .describe_log_groups()
+                .log_group_name_prefix(&prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
     Ok(groups
         .iter()
-        .filter(|g| decided(g) || tagged.iter().flatten().any(|n| *n == g.name))
-        .map(|g| {
-            Resource::LogGroup(LogGroup {
-                name: g.name.clone(),
-                retention_days: g.retention_days,
+        .filter_map(|g| {
+            Some(Resource::LogGroup(LogGroup {
+                name: g.log_group_name()?.to_string(),
+                retention_days: g.retention_in_days(),
                 tags: stack_tags(stack),
-            })
+            }))
         })
         .collect())
 }

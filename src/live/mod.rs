@@ -153,9 +153,28 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
             _ => None,
         })
         .collect();
-    let log_groups = logs::owned_log_groups(aws, stack, &groups, &owned_functions).await?;
+    let adopted_groups: &[String] = if for_destroy {
+        &[]
+    } else {
+        &config.import.log_groups
+    };
+    let (log_groups, group_conflicts) = logs::owned_log_groups(
+        aws,
+        stack,
+        &groups,
+        &owned_functions,
+        &wanted_functions,
+        adopted_groups,
+    )
+    .await?;
     live.resources.extend(log_groups);
+    live.conflicts.extend(group_conflicts);
     if let Some(api) = api {
+        // Read while the stack logs, and for destroy (which deletes them even when logging is off).
+        if let Some(id) = api.api_id.as_deref().filter(|_| logging || for_destroy) {
+            live.resources
+                .extend(logs::execution_log_groups(aws, stack, id).await?);
+        }
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
         live.ids.api_id = api.api_id;

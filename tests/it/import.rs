@@ -305,6 +305,10 @@ on_both!(
                 "create gateway_response DEFAULT_4XX".to_string(),
                 "create gateway_response DEFAULT_5XX".to_string(),
                 format!("create log_group /aws/lambda/{}", c.function),
+                format!(
+                    "create log_group API-Gateway-Execution-Logs_{}/prod",
+                    c.api_id
+                ),
                 key_perm("POST"),
                 format!("update function {}", c.function),
                 format!("update rest_api {}-console-api", c.stack),

@@ -69,13 +69,9 @@ async fn logs_show_what_the_functions_printed_and_merge_api_logs_in_time_order()
         .find(|v| v["message"].as_str().unwrap().contains("greeting Grace"))
         .unwrap();
     let t = greeting["timestamp"].as_i64().unwrap();
+    // stackctl created the stage's execution-log group before enabling logging.
     let group = format!("API-Gateway-Execution-Logs_{api_id}/prod");
     let logs = emu.logs().await;
-    logs.create_log_group()
-        .log_group_name(&group)
-        .send()
-        .await
-        .unwrap();
     logs.create_log_stream()
         .log_group_name(&group)
         .log_stream_name("exec")
@@ -229,7 +225,15 @@ async fn follow_shows_a_new_line_quickly_and_ends_cleanly_on_sigint() {
     let s = Stack::from_example(&emu, "tutorial", "follow");
     s.apply();
     let (api_id, url) = api_and_url(&s);
-    // --api: the execution-log group does not exist yet, so it is waited for.
+    // --api: the execution-log group does not exist (removed here, as on a stack whose group was
+    // never made), so it is waited for.
+    emu.logs()
+        .await
+        .delete_log_group()
+        .log_group_name(format!("API-Gateway-Execution-Logs_{api_id}/prod"))
+        .send()
+        .await
+        .unwrap();
     let mut follow = Follow::start(&s, &["--api"]);
     // Let it finish its back-fill and start waiting.
     std::thread::sleep(Duration::from_secs(2));

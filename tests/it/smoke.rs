@@ -174,3 +174,29 @@ fn crashing_node_zip() -> Vec<u8> {
         .unwrap();
     w.finish().unwrap().into_inner()
 }
+
+/// `methods = ["ANY"]` with `[api.cors]`: the plan says "No changes" and `stackctl test` agrees
+/// (it once failed the deployment with "Access-Control-Allow-Methods lacks ANY").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_with_cors_passes_the_smoke_test_the_plan_agrees_with() {
+    let emu = Emulator::get(Kind::MiniStack);
+    let s = Stack::from_example(&emu, "tutorial", "smokeany");
+    s.edit("methods = [\"POST\"]", "methods = [\"ANY\"]");
+    s.apply();
+    let noop = s.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(noop.code(), 0, "{}", noop.all());
+    let run = s.run(&["test", "--color", "never"]);
+    assert_eq!(
+        run.code(),
+        0,
+        "stackctl test failed a correct deployment:\n{}",
+        run.all()
+    );
+    assert!(
+        run.stdout()
+            .contains("allow-methods: DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"),
+        "{}",
+        run.all()
+    );
+    s.destroy();
+}

@@ -170,16 +170,29 @@ impl Stack {
     /// stderr and exit code, and the AWS calls it made.
     pub fn run(&self, args: &[&str]) -> Run {
         let _ = std::fs::remove_file(&self.call_log);
+        // `import` writes the stack directory itself: the log's directory must exist first.
+        std::fs::create_dir_all(self.call_log.parent().unwrap()).unwrap();
         let mut cmd = stackctl_command(&self.emu);
         cmd.arg("-f").arg(self.file()).args(args);
         cmd.env("STACKCTL_CALL_LOG", &self.call_log);
         let output = cmd.output().expect("stackctl runs");
-        let calls = std::fs::read_to_string(&self.call_log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        Run { output, calls }
+        // stackctl creates the log when it builds its AWS clients: a command that never did
+        // (an offline refusal) leaves none, and `writes()` refuses to read that as "no writes".
+        let (calls, call_log) = match std::fs::read_to_string(&self.call_log) {
+            Ok(text) => (
+                text.lines()
+                    .map(|l| serde_json::from_str(l).expect("a call-log line"))
+                    .collect(),
+                true,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), false),
+            Err(e) => panic!("cannot read the call log {}: {e}", self.call_log.display()),
+        };
+        Run {
+            output,
+            calls,
+            call_log,
+        }
     }
 
     /// Runs and asserts success.
@@ -294,6 +307,8 @@ impl Call {
 pub struct Run {
     pub output: Output,
     pub calls: Vec<Call>,
+    /// Whether stackctl wrote a call log (it does once it builds its AWS clients).
+    pub call_log: bool,
 }
 
 impl Run {
@@ -309,7 +324,15 @@ impl Run {
     pub fn all(&self) -> String {
         format!("--- stdout\n{}--- stderr\n{}", self.stdout(), self.stderr())
     }
+    /// The write calls made. Panics when no call was logged at all: an empty or missing log
+    /// would otherwise read as "no writes" even with call logging broken.
     pub fn writes(&self) -> Vec<String> {
+        assert!(
+            self.call_log && !self.calls.is_empty(),
+            "no AWS call was logged (log written: {}), so \"no writes\" would prove nothing:\n{}",
+            self.call_log,
+            self.all()
+        );
         self.calls
             .iter()
             .filter(|c| c.is_write())
@@ -414,15 +437,26 @@ pub async fn methods(emu: &Emulator, api_id: &str) -> Vec<String> {
 
 /// Statement id → SourceArn of a function's resource policy.
 pub async fn permissions(emu: &Emulator, function: &str) -> BTreeMap<String, String> {
-    let Ok(out) = emu
+    // No policy (AWS, LocalStack) or no function: no permissions. Any other error fails the test.
+    let out = match emu
         .lambda()
         .await
         .get_policy()
         .function_name(function)
         .send()
         .await
-    else {
-        return BTreeMap::new();
+    {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return BTreeMap::new();
+        }
+        Err(e) => panic!(
+            "GetPolicy {function}: {}",
+            aws_sdk_lambda::error::DisplayErrorContext(e)
+        ),
     };
     let doc: serde_json::Value = serde_json::from_str(out.policy().unwrap()).unwrap();
     doc["Statement"]
@@ -455,24 +489,46 @@ pub async fn memory(emu: &Emulator, function: &str) -> i32 {
         .unwrap()
 }
 
+/// Whether the function exists; any error but not-found fails the test (an emulator that is down
+/// or throttling must not read as "absent").
 pub async fn function_exists(emu: &Emulator, name: &str) -> bool {
-    emu.lambda()
+    match emu
+        .lambda()
         .await
         .get_function()
         .function_name(name)
         .send()
         .await
-        .is_ok()
+    {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            false
+        }
+        Err(e) => panic!(
+            "GetFunction {name}: {}",
+            aws_sdk_lambda::error::DisplayErrorContext(e)
+        ),
+    }
 }
 
+/// Whether the role exists; any error but NoSuchEntity fails the test.
 pub async fn role_exists(emu: &Emulator, name: &str) -> bool {
-    emu.iam()
-        .await
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .is_ok()
+    match emu.iam().await.get_role().role_name(name).send().await {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            false
+        }
+        Err(e) => panic!(
+            "GetRole {name}: {}",
+            aws_sdk_iam::error::DisplayErrorContext(e)
+        ),
+    }
 }
 
 /// A minimal zip with one Python handler, built with the zip crate.
