@@ -53,15 +53,32 @@ pub fn action(desired: Option<&Resource>, live: Option<&Resource>) -> Option<Act
         (None, Some(l)) if l.account_wide() => None,
         (None, Some(_)) => Some(Action::Delete),
         (Some(d), Some(l)) if d.attrs() == l.attrs() => None,
-        (Some(d), Some(_)) if replaced_to_change(d) => Some(Action::Replace),
+        (Some(d), Some(l)) if replaced_to_change(d, l) => Some(Action::Replace),
         (Some(_), Some(_)) => Some(Action::Update),
     }
 }
 
-/// Methods and permissions have no update call that covers every attribute: they are recreated.
-/// Neither is visible to callers until the next deployment / instantly re-added.
-fn replaced_to_change(r: &Resource) -> bool {
-    matches!(r, Resource::Method(_) | Resource::Permission(_))
+/// Permissions have no update call: they are recreated (instantly re-added). So is a method whose
+/// authorization or kind of integration changes; one that keeps both is updated in place, with
+/// the one call that carries the change (the proxy's PutIntegration, or the CORS mock's
+/// PutIntegrationResponse), unless its live CORS mock is incomplete and must be rebuilt.
+/// A method's change is invisible to callers until the next deployment either way.
+fn replaced_to_change(desired: &Resource, live: &Resource) -> bool {
+    use crate::model::Integration::{CorsMock, LambdaProxy};
+    match (desired, live) {
+        (Resource::Method(d), Resource::Method(l)) => {
+            let same_kind = match (&d.integration, &l.integration) {
+                (LambdaProxy { .. }, LambdaProxy { .. }) => true,
+                (CorsMock { .. }, CorsMock { allow_origin, .. }) => {
+                    allow_origin != crate::model::INCOMPLETE
+                }
+                _ => false,
+            };
+            d.authorization != l.authorization || !same_kind
+        }
+        (Resource::Permission(_), _) => true,
+        _ => false,
+    }
 }
 
 /// Makes `live` comparable with `desired`: keeps only the tags stackctl manages, and adopts what
@@ -203,6 +220,26 @@ mod tests {
         })
     }
 
+    fn cors(origin: &str) -> Resource {
+        Resource::Method(Method {
+            path: "/a".into(),
+            verb: "OPTIONS".into(),
+            authorization: "NONE".into(),
+            integration: Integration::CorsMock {
+                allow_origin: origin.into(),
+                allow_methods: "GET,OPTIONS".into(),
+                allow_headers: "Content-Type".into(),
+            },
+        })
+    }
+
+    fn iam(mut r: Resource) -> Resource {
+        if let Resource::Method(m) = &mut r {
+            m.authorization = "AWS_IAM".into();
+        }
+        r
+    }
+
     #[test]
     fn action_table() {
         let account = Resource::AccountRole(AccountRole { name: "x".into() });
@@ -216,7 +253,25 @@ mod tests {
                 Some(function(128)),
                 Some(Action::Update),
             ),
-            (Some(method("a")), Some(method("b")), Some(Action::Replace)),
+            // A route moved to another function: its integration is updated in place.
+            (Some(method("a")), Some(method("b")), Some(Action::Update)),
+            (
+                Some(cors("*")),
+                Some(cors("https://x")),
+                Some(Action::Update),
+            ),
+            // A broken mock is rebuilt, and so is a method that changes kind or authorization.
+            (
+                Some(cors("*")),
+                Some(cors(INCOMPLETE)),
+                Some(Action::Replace),
+            ),
+            (Some(cors("*")), Some(method("a")), Some(Action::Replace)),
+            (
+                Some(method("a")),
+                Some(iam(method("a"))),
+                Some(Action::Replace),
+            ),
             (None, Some(account), None),
         ];
         for (d, l, want) in cases {

@@ -366,6 +366,9 @@ pub fn cors_allow_methods<'a>(
 }
 
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+/// What the live reader puts in a CORS mock's header values when the mock lacks its request
+/// template or 200 method response: it differs from any wanted value, and is rebuilt whole.
+pub const INCOMPLETE: &str = "(incomplete)";
 
 pub fn method_name(verb: &str, path: &str) -> String {
     format!("{verb} {path}")

@@ -1,7 +1,8 @@
-//! API Gateway steps, every call paced to the account's quotas: the REST API, its resources and
-//! methods, gateway responses, the account's logging role setting, and the stage's deployment.
+//! API Gateway steps, every call paced to the account's quotas: the REST API (a new one's model in
+//! one PutRestApi), its resources, gateway responses and the account's logging role setting;
+//! methods are in `method.rs`, the stage and its deployments in `stage.rs`.
 
-use super::Ctx;
+use super::{Ctx, method, stage};
 use crate::aws::retry::{after_failure, retry};
 use crate::aws::{CallExt, code, is_not_found};
 use crate::diff::Action;
@@ -10,13 +11,11 @@ use crate::plan::Step;
 use anyhow::{Result, bail};
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
-    EndpointConfiguration, EndpointType, GatewayResponseType, IntegrationType, Op, PatchOperation,
-    PutMode,
+    EndpointConfiguration, EndpointType, GatewayResponseType, Op, PatchOperation, PutMode,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::Blob;
-use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -34,20 +33,23 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         (Some(R::Method(m)), _, Action::Create) if ctx.bulk.covers(&m.path, Some(&m.verb)) => {
             Ok(())
         }
-        (Some(R::Method(m)), _, Action::Create) => put_method(ctx, m).await,
+        (Some(R::Method(m)), _, Action::Create) => method::put_method(ctx, m).await,
+        (Some(R::Method(m)), _, Action::Update) => method::update_method(ctx, m).await,
         (Some(R::Method(m)), _, Action::Replace) => {
-            delete_method(ctx, &m.path, &m.verb).await?;
-            put_method(ctx, m).await
+            method::delete_method(ctx, &m.path, &m.verb).await?;
+            method::put_method(ctx, m).await
         }
-        (_, Some(R::Method(m)), Action::Delete) => delete_method(ctx, &m.path, &m.verb).await,
+        (_, Some(R::Method(m)), Action::Delete) => {
+            method::delete_method(ctx, &m.path, &m.verb).await
+        }
         (Some(R::GatewayResponse(g)), _, _) => put_gateway_response(ctx, g).await,
         (_, Some(R::GatewayResponse(g)), Action::Delete) => {
             delete_gateway_response(ctx, &g.response_type).await
         }
         (Some(R::AccountSettings(s)), _, _) => update_account(ctx, s).await,
-        (Some(R::Stage(s)), _, Action::Create) => create_stage(ctx, s).await,
-        (Some(R::Stage(s)), _, _) => update_stage(ctx, step, s).await,
-        (_, Some(R::Stage(s)), Action::Delete) => delete_stage(ctx, &s.name).await,
+        (Some(R::Stage(s)), _, Action::Create) => stage::create_stage(ctx, s).await,
+        (Some(R::Stage(s)), _, _) => stage::update_stage(ctx, step, s).await,
+        (_, Some(R::Stage(s)), Action::Delete) => stage::delete_stage(ctx, &s.name).await,
         _ => bail!(
             "internal error: no API Gateway action for {} {}",
             step.kind.as_str(),
@@ -56,7 +58,7 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     }
 }
 
-fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
+pub(super) fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
     PatchOperation::builder()
         .op(Op::Replace)
         .path(path)
@@ -64,7 +66,7 @@ fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
         .build()
 }
 
-fn api_arn(ctx: &Ctx, api_id: &str) -> String {
+pub(super) fn api_arn(ctx: &Ctx, api_id: &str) -> String {
     format!(
         "arn:{}:apigateway:{}::/restapis/{api_id}",
         ctx.env.partition, ctx.env.region
@@ -81,7 +83,7 @@ const CREATE_ATTEMPTS: u32 = 6;
 /// token). The SDK would resend it after a lost response and make a second one, so SDK retries are
 /// off; after any failure, `lookup` first looks for what an earlier attempt may have made, and
 /// only if nothing is there is the create sent again (after the server's Retry-After or a backoff).
-async fn create_unique<T, E, Fut, LFut>(
+pub(super) async fn create_unique<T, E, Fut, LFut>(
     ctx: &Ctx,
     op: &'static str,
     what: &str,
@@ -112,7 +114,7 @@ where
     }
 }
 
-fn no_sdk_retries() -> aws_sdk_apigateway::config::Builder {
+pub(super) fn no_sdk_retries() -> aws_sdk_apigateway::config::Builder {
     aws_sdk_apigateway::config::Config::builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
 }
@@ -356,130 +358,6 @@ async fn delete_resource(ctx: &Ctx, path: &str) -> Result<()> {
     }
 }
 
-async fn delete_method(ctx: &Ctx, path: &str, verb: &str) -> Result<()> {
-    let api_id = ctx.api_id()?;
-    let id = ctx.resource_id(path)?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteMethod", || {
-            ctx.aws
-                .apigw
-                .delete_method()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method(verb)
-                .send()
-        })
-        .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteMethod {verb} {path}")),
-        _ => Ok(()),
-    }
-}
-
-const CORS_HEADERS: [(&str, &str); 3] = [
-    ("Headers", "allow_headers"),
-    ("Methods", "allow_methods"),
-    ("Origin", "allow_origin"),
-];
-
-async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
-    let api_id = ctx.api_id()?;
-    let id = ctx.resource_id(&m.path)?;
-    let gw = &ctx.aws.apigw;
-    let what = format!("{} {}", m.verb, m.path);
-    ctx.aws
-        .pacer
-        .send("PutMethod", || {
-            gw.put_method()
-                .rest_api_id(&api_id)
-                .resource_id(&id)
-                .http_method(&m.verb)
-                .authorization_type(&m.authorization)
-                .send()
-        })
-        .await
-        .ctx(format!("apigateway:PutMethod {what}"))?;
-    match &m.integration {
-        Integration::LambdaProxy { uri, .. } => {
-            ctx.aws
-                .pacer
-                .send("PutIntegration", || {
-                    gw.put_integration()
-                        .rest_api_id(&api_id)
-                        .resource_id(&id)
-                        .http_method(&m.verb)
-                        .r#type(IntegrationType::AwsProxy)
-                        .integration_http_method("POST")
-                        .uri(uri)
-                        .send()
-                })
-                .await
-                .ctx(format!("apigateway:PutIntegration {what}"))?;
-        }
-        Integration::CorsMock {
-            allow_origin,
-            allow_methods,
-            allow_headers,
-        } => {
-            let header = |h: &str| format!("method.response.header.Access-Control-Allow-{h}");
-            ctx.aws
-                .pacer
-                .send("PutMethodResponse", || {
-                    gw.put_method_response()
-                        .rest_api_id(&api_id)
-                        .resource_id(&id)
-                        .http_method("OPTIONS")
-                        .status_code("200")
-                        .set_response_parameters(Some(
-                            CORS_HEADERS
-                                .iter()
-                                .map(|(h, _)| (header(h), false))
-                                .collect(),
-                        ))
-                        .response_models("application/json", "Empty")
-                        .send()
-                })
-                .await
-                .ctx(format!("apigateway:PutMethodResponse {what}"))?;
-            ctx.aws
-                .pacer
-                .send("PutIntegration", || {
-                    gw.put_integration()
-                        .rest_api_id(&api_id)
-                        .resource_id(&id)
-                        .http_method("OPTIONS")
-                        .r#type(IntegrationType::Mock)
-                        .request_templates("application/json", r#"{"statusCode": 200}"#)
-                        .send()
-                })
-                .await
-                .ctx(format!("apigateway:PutIntegration {what}"))?;
-            let values: HashMap<String, String> = HashMap::from([
-                (header("Headers"), format!("'{allow_headers}'")),
-                (header("Methods"), format!("'{allow_methods}'")),
-                (header("Origin"), format!("'{allow_origin}'")),
-            ]);
-            ctx.aws
-                .pacer
-                .send("PutIntegrationResponse", || {
-                    gw.put_integration_response()
-                        .rest_api_id(&api_id)
-                        .resource_id(&id)
-                        .http_method("OPTIONS")
-                        .status_code("200")
-                        .set_response_parameters(Some(values.clone()))
-                        .response_templates("application/json", "")
-                        .send()
-                })
-                .await
-                .ctx(format!("apigateway:PutIntegrationResponse {what}"))?;
-        }
-    }
-    Ok(())
-}
-
 async fn put_gateway_response(ctx: &Ctx, g: &GatewayResponse) -> Result<()> {
     let api_id = ctx.api_id()?;
     ctx.aws
@@ -545,238 +423,4 @@ async fn update_account(ctx: &Ctx, s: &AccountSettings) -> Result<()> {
     .await
     .ctx("apigateway:UpdateAccount /cloudwatchRoleArn")?;
     Ok(())
-}
-
-/// The description carries the API model's fingerprint, which is also how a deployment made by
-/// an attempt whose response was lost is found again: one with the same fingerprint serves the
-/// same model.
-/// A deployment serving `model`. One already made for it (by an apply that was killed before
-/// pointing the stage at it, or for the same file earlier) is reused: a deployment is only ever
-/// made after every model step succeeded, so its fingerprint describes its snapshot. Otherwise one
-/// is created, and a lost response is looked up rather than sent twice.
-async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<String> {
-    let description = format!("{FINGERPRINT_PREFIX}{model}");
-    if let Some(id) = find_deployment(ctx, api_id, &description).await? {
-        return Ok(id);
-    }
-    let gw = &ctx.aws.apigw;
-    create_unique(
-        ctx,
-        "CreateDeployment",
-        api_id,
-        || async {
-            gw.create_deployment()
-                .rest_api_id(api_id)
-                .description(&description)
-                .customize()
-                .config_override(no_sdk_retries())
-                .send()
-                .await
-                .map(|out| out.id().unwrap_or_default().to_string())
-        },
-        || find_deployment(ctx, api_id, &description),
-    )
-    .await
-}
-
-/// The newest deployment whose description records `description`'s model.
-async fn find_deployment(ctx: &Ctx, api_id: &str, description: &str) -> Result<Option<String>> {
-    let found = ctx
-        .aws
-        .pacer
-        .send("GetDeployments", || {
-            ctx.aws
-                .apigw
-                .get_deployments()
-                .rest_api_id(api_id)
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        })
-        .await
-        .ctx(format!("apigateway:GetDeployments {api_id}"))?;
-    Ok(found
-        .into_iter()
-        .filter(|d| d.description() == Some(description))
-        .max_by_key(|d| d.created_date().map(|t| t.secs()))
-        .and_then(|d| d.id))
-}
-
-fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
-    vec![
-        replace("/*/*/logging/loglevel", &s.log_level),
-        replace("/*/*/logging/dataTrace", s.data_trace.to_string()),
-        replace("/*/*/metrics/enabled", s.metrics.to_string()),
-    ]
-}
-
-/// A deployment made without a stage, then a stage pointing at it: creating a deployment "into"
-/// a stage would reset the stage's settings on some implementations.
-async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
-    let api_id = ctx.api_id()?;
-    let mut deployment = create_deployment(ctx, &api_id, &s.model).await?;
-    match ctx
-        .aws
-        .pacer
-        .send("CreateStage", || {
-            ctx.aws
-                .apigw
-                .create_stage()
-                .rest_api_id(&api_id)
-                .stage_name(&s.name)
-                .deployment_id(&deployment)
-                .set_tags(Some(s.tags.clone().into_iter().collect()))
-                .send()
-        })
-        .await
-    {
-        Ok(_) => {}
-        // Created by an attempt whose response was lost, or by a concurrent apply of the same
-        // stack. If the stage already serves a deployment of this very model, that one is kept
-        // and ours deleted, so no unused deployment is left; otherwise the stage is pointed at ours.
-        Err(e) if code(&e) == Some("ConflictException") => {
-            if let Some(theirs) = same_model_deployment(ctx, &api_id, &s.name, &deployment).await? {
-                match ctx
-                    .aws
-                    .pacer
-                    .send("DeleteDeployment", || {
-                        ctx.aws
-                            .apigw
-                            .delete_deployment()
-                            .rest_api_id(&api_id)
-                            .deployment_id(&deployment)
-                            .send()
-                    })
-                    .await
-                {
-                    Err(e) if !is_not_found(&e) => {
-                        return Err(e).ctx(format!("apigateway:DeleteDeployment {deployment}"));
-                    }
-                    _ => deployment = theirs,
-                }
-            }
-        }
-        Err(e) => return Err(e).ctx(format!("apigateway:CreateStage {}", s.name)),
-    }
-    let mut ops = vec![
-        replace("/deploymentId", &deployment),
-        replace("/description", stage_description(&s.model, &deployment)),
-    ];
-    ops.extend(settings_ops(s));
-    patch_stage(ctx, &api_id, &s.name, ops).await
-}
-
-/// The deployment `stage` serves, when it is not `ours` but was made for the same API model.
-async fn same_model_deployment(
-    ctx: &Ctx,
-    api_id: &str,
-    stage: &str,
-    ours: &str,
-) -> Result<Option<String>> {
-    let gw = &ctx.aws.apigw;
-    let current = ctx
-        .aws
-        .pacer
-        .send("GetStage", || {
-            gw.get_stage().rest_api_id(api_id).stage_name(stage).send()
-        })
-        .await
-        .ctx(format!("apigateway:GetStage {stage}"))?;
-    let Some(theirs) = current.deployment_id().filter(|d| *d != ours) else {
-        return Ok(None);
-    };
-    let (a, b) = (
-        deployment_description(ctx, api_id, theirs).await?,
-        deployment_description(ctx, api_id, ours).await?,
-    );
-    Ok((a.is_some() && a == b).then(|| theirs.to_string()))
-}
-
-async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Option<String>> {
-    ctx.aws
-        .pacer
-        .send("GetDeployment", || {
-            ctx.aws
-                .apigw
-                .get_deployment()
-                .rest_api_id(api_id)
-                .deployment_id(id)
-                .send()
-        })
-        .await
-        .map(|d| d.description)
-        .ctx(format!("apigateway:GetDeployment {id}"))
-}
-
-async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
-    let api_id = ctx.api_id()?;
-    let mut ops = Vec::new();
-    if step.changed("deployment") {
-        let deployment = create_deployment(ctx, &api_id, &s.model).await?;
-        ops.push(replace(
-            "/description",
-            stage_description(&s.model, &deployment),
-        ));
-        ops.push(replace("/deploymentId", deployment));
-    }
-    if step.changed("logging") || step.changed("data_trace") || step.changed("metrics") {
-        ops.extend(settings_ops(s));
-    }
-    if !ops.is_empty() {
-        patch_stage(ctx, &api_id, &s.name, ops).await?;
-    }
-    if step.changed_prefix("tags.") {
-        ctx.aws
-            .pacer
-            .send("TagResource", || {
-                ctx.aws
-                    .apigw
-                    .tag_resource()
-                    .resource_arn(format!("{}/stages/{}", api_arn(ctx, &api_id), s.name))
-                    .set_tags(Some(s.tags.clone().into_iter().collect()))
-                    .send()
-            })
-            .await
-            .ctx(format!("apigateway:TagResource stage {}", s.name))?;
-    }
-    Ok(())
-}
-
-async fn patch_stage(ctx: &Ctx, api_id: &str, stage: &str, ops: Vec<PatchOperation>) -> Result<()> {
-    ctx.aws
-        .pacer
-        .send("UpdateStage", || {
-            ctx.aws
-                .apigw
-                .update_stage()
-                .rest_api_id(api_id)
-                .stage_name(stage)
-                .set_patch_operations(Some(ops.clone()))
-                .send()
-        })
-        .await
-        .ctx(format!("apigateway:UpdateStage {stage}"))?;
-    Ok(())
-}
-
-async fn delete_stage(ctx: &Ctx, stage: &str) -> Result<()> {
-    let api_id = ctx.api_id()?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteStage", || {
-            ctx.aws
-                .apigw
-                .delete_stage()
-                .rest_api_id(&api_id)
-                .stage_name(stage)
-                .send()
-        })
-        .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteStage {stage}")),
-        _ => Ok(()),
-    }
 }

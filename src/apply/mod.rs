@@ -6,7 +6,9 @@ mod apigw;
 mod iam;
 mod lambda;
 mod logs;
+mod method;
 mod openapi;
+mod stage;
 
 use crate::aws::{Aws, PaceStats};
 use crate::config::StackConfig;

@@ -306,7 +306,7 @@ fn cors_of(m: &gw::Method, i: &gw::Integration) -> Integration {
         .and_then(|r| r.response_parameters());
     let value = |name: &str| -> String {
         if !complete {
-            return "(incomplete)".into();
+            return crate::model::INCOMPLETE.into();
         }
         params
             .and_then(|p| p.get(&format!("{ALLOW}{name}")))

@@ -1,0 +1,56 @@
+//! The integration tests' fault-injection proxy (`tests/it/proxy.rs`) as a program, in quota
+//! mode, for `scripts/bench.py`: API Gateway's real per-operation quotas and its 10 requests/s
+//! account rate (burst 40), enforced with 429s in front of an emulator, so a benchmark measures
+//! what a real account would allow.
+//!
+//! ```sh
+//! cargo run --release --example quota-proxy -- http://127.0.0.1:4566
+//! ```
+//!
+//! Prints `listening http://127.0.0.1:PORT` on stdout, then answers each line read on stdin with
+//! one JSON line of counts since the start, `{"admitted": N, "throttled": N}` (API Gateway calls
+//! let through, and answered 429); exits when stdin closes. Listens on 127.0.0.1 only.
+
+#[allow(dead_code)]
+#[path = "../tests/it/proxy.rs"]
+mod proxy;
+
+/// The little of the test suite's support module that the proxy uses.
+mod support {
+    #[derive(Debug, Clone, Copy)]
+    pub enum Kind {
+        Emulator,
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Emulator {
+        pub kind: Kind,
+        pub endpoint: String,
+    }
+}
+
+use std::io::BufRead;
+
+fn main() {
+    let Some(endpoint) = std::env::args().nth(1) else {
+        eprintln!("usage: quota-proxy http://127.0.0.1:PORT   (the emulator to forward to)");
+        std::process::exit(2);
+    };
+    let target = support::Emulator {
+        kind: support::Kind::Emulator,
+        endpoint,
+    };
+    let proxy = proxy::Proxy::start(&target);
+    proxy.quota_mode();
+    println!("listening http://{}", proxy.addr);
+    for line in std::io::stdin().lock().lines() {
+        if line.is_err() {
+            break;
+        }
+        let throttled = proxy.injected().get("quota-429").copied().unwrap_or(0);
+        println!(
+            "{{\"admitted\": {}, \"throttled\": {throttled}}}",
+            proxy.admitted()
+        );
+    }
+}
