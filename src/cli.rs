@@ -27,6 +27,9 @@ pub struct Global {
         default_value = "stack.toml"
     )]
     pub file: PathBuf,
+    /// The environment: the file's [env.NAME] overrides apply and the stack is `<stack>-<NAME>`.
+    #[arg(long, global = true, env = "STACKCTL_ENV", value_name = "NAME")]
+    pub env: Option<String>,
     /// AWS region (default: [stack] region, then AWS_REGION / the profile).
     #[arg(long, global = true, env = "STACKCTL_REGION")]
     pub region: Option<String>,

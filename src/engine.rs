@@ -10,8 +10,16 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Zips every function's source (off the async threads) and returns `CodeSha256` by logical name.
-pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String>> {
+/// A function's package as the plan needs it.
+pub struct Packaged {
+    /// `CodeSha256`.
+    pub sha256: String,
+    /// What it unzips to, in bytes.
+    pub unzipped: u64,
+}
+
+/// Zips every function's source (off the async threads), by logical name.
+pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packaged>> {
     let jobs = config.functions.iter().map(|(key, f)| {
         let (key, source, span) = (key.clone(), f.source.clone(), f.source_span.clone());
         async move {
@@ -26,7 +34,13 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String
     for (key, span, result) in futures::future::join_all(jobs).await {
         match result {
             Ok(pkg) => {
-                code.insert(key, pkg.sha256);
+                code.insert(
+                    key,
+                    Packaged {
+                        sha256: pkg.sha256,
+                        unzipped: pkg.unzipped,
+                    },
+                );
             }
             Err(e) => problems.push(
                 Diagnostic::new(format!("cannot package function {key}: {e:#}"), span).hint(
@@ -44,11 +58,15 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String
 /// Reads live state and works out what to change. `destroy` plans the removal of everything the
 /// stack owns instead.
 pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result<Plan> {
-    let (code, live) = if destroy {
+    let (packages, live) = if destroy {
         (BTreeMap::new(), live::read(aws, config, true).await?)
     } else {
         tokio::try_join!(package_all(config), live::read(aws, config, false))?
     };
+    if !destroy {
+        check_layers(aws, config, &packages).await?;
+    }
+    let code = packages.into_iter().map(|(k, p)| (k, p.sha256)).collect();
     let env = env_of(aws, &live, imported_code(config, &live, code));
     let desired = if destroy {
         Vec::new()
@@ -80,6 +98,34 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
             config.api.as_ref().map(|a| a.stage.clone())
         },
     })
+}
+
+/// The file's layers exist, suit their functions and fit the unzipped limit (see
+/// [`live::layers::check`]); no call when no function has layers.
+async fn check_layers(
+    aws: &Aws,
+    config: &StackConfig,
+    packages: &BTreeMap<String, Packaged>,
+) -> Result<()> {
+    let arns: Vec<String> = config
+        .functions
+        .values()
+        .flat_map(|f| f.layers.iter().cloned())
+        .collect();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let found = live::layers::read_layers(aws, &arns).await?;
+    let unzipped = packages
+        .iter()
+        .map(|(k, p)| (k.clone(), p.unzipped))
+        .collect();
+    let problems = live::layers::check(config, &aws.region, &unzipped, &found);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::new(&config.path, &config.text, problems).into())
+    }
 }
 
 /// An imported function that still runs the code `stackctl import` downloaded, from a source

@@ -16,6 +16,8 @@ pub const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
 pub struct Package {
     pub zip: Vec<u8>,
     pub sha256: String,
+    /// The sum of the files' sizes: what the package unzips to, in bytes.
+    pub unzipped: u64,
 }
 
 /// Zips every file below `dir` (following symlinks), in byte order of their relative paths.
@@ -27,9 +29,11 @@ pub fn package(dir: &Path) -> Result<Package> {
     }
     files.sort();
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let mut unzipped = 0;
     for (name, path) in &files {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        unzipped += bytes.len() as u64;
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .compression_level(Some(6))
@@ -47,7 +51,11 @@ pub fn package(dir: &Path) -> Result<Package> {
         );
     }
     let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
-    Ok(Package { zip, sha256 })
+    Ok(Package {
+        zip,
+        sha256,
+        unzipped,
+    })
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {

@@ -53,6 +53,8 @@ pub struct RawFunction {
     pub secrets: Vec<Spanned<String>>,
     pub log_retention_days: Option<Spanned<i64>>,
     pub role: Option<Spanned<String>>,
+    pub architecture: Option<Spanned<String>>,
+    pub layers: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,22 +87,34 @@ pub struct RawRoute {
     pub test_body: Option<Spanned<String>>,
 }
 
-/// Parses TOML into the raw shape; syntax, type and unknown-key errors come back located.
-pub fn parse(text: &str) -> Result<RawFile, Diagnostic> {
+/// Parses TOML into the raw shape, with environment `env`'s overrides merged in (see
+/// [`super::env`]); syntax, type, unknown-key and environment errors come back located.
+pub fn parse(text: &str, env: Option<&str>) -> Result<RawFile, Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic::new("the stack file is empty", 0..0)
             .hint("start from `stackctl init`, or add a [stack] table with a name"));
     }
-    toml::from_str::<RawFile>(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let message = e.message().trim().to_string();
-        let hint = hint_for(&message);
-        let d = Diagnostic::new(message, span);
-        match hint {
-            Some(h) => d.hint(h),
-            None => d,
-        }
-    })
+    let mut root = toml::de::DeTable::parse(text).map_err(diagnostic)?;
+    super::env::overlay(&mut root, env)?;
+    RawFile::deserialize(toml::de::Deserializer::from(root)).map_err(diagnostic)
+}
+
+/// The environments a file defines (`[env.NAME]`), or none when it does not parse.
+pub fn environments(text: &str) -> Vec<String> {
+    toml::de::DeTable::parse(text)
+        .map(|root| super::env::names(root.get_ref()))
+        .unwrap_or_default()
+}
+
+fn diagnostic(e: toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_string();
+    let hint = hint_for(&message);
+    let d = Diagnostic::new(message, span);
+    match hint {
+        Some(h) => d.hint(h),
+        None => d,
+    }
 }
 
 fn hint_for(message: &str) -> Option<&'static str> {

@@ -38,10 +38,16 @@ const RESERVED_ENV: [&str; 17] = [
     "LAMBDA_TASK_ROOT",
 ];
 
-pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Vec<Diagnostic>> {
+pub fn validate(
+    path: &Path,
+    text: &str,
+    raw: RawFile,
+    env: Option<&str>,
+) -> Result<StackConfig, Vec<Diagnostic>> {
     let mut v = Validator {
         diagnostics: Vec::new(),
         text: text.to_string(),
+        env: env.map(str::to_string),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
 
@@ -53,6 +59,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
         format!("invalid stack name {name:?}"),
         "use 1 to 32 lowercase letters, digits or '-', starting with a letter",
     );
+    let name = super::env::stack_name(&name, env);
     let region = stack.region.as_ref().map(|r| {
         let ok = !r.get_ref().is_empty()
             && r.get_ref()
@@ -86,6 +93,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
             path: path.to_path_buf(),
             text: text.to_string(),
             name,
+            env: env.map(str::to_string),
             region,
             functions,
             api,
@@ -99,6 +107,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
 struct Validator {
     diagnostics: Vec<Diagnostic>,
     text: String,
+    env: Option<String>,
 }
 
 impl Validator {
@@ -119,14 +128,31 @@ impl Validator {
     ) -> Option<FunctionConfig> {
         let before = self.diagnostics.len();
         let table = f.get_ref();
-        let physical = format!("{stack}-{key}-exec");
         self.check(
-            is_function_key(key) && physical.len() <= 64,
+            is_function_key(key),
             f,
             format!("invalid function name {key:?}"),
-            "use lowercase letters, digits, '-' or '_', starting with a letter; \
-             `<stack>-<name>-exec` must fit in 64 characters",
+            "use lowercase letters, digits, '-' or '_', starting with a letter",
         );
+        // Lambda function names and IAM role names are at most 64 characters.
+        let physical = [
+            Some(("function", format!("{stack}-{key}"))),
+            table
+                .role
+                .is_none()
+                .then(|| ("role", format!("{stack}-{key}-exec"))),
+        ];
+        for (kind, name) in physical.into_iter().flatten() {
+            self.check(
+                name.len() <= 64,
+                f,
+                format!(
+                    "the {kind} name {name} is {} characters; AWS allows 64",
+                    name.len()
+                ),
+                "shorten the function's key, the stack name or the environment name",
+            );
+        }
         self.check(
             !table.runtime.get_ref().trim().is_empty(),
             &table.runtime,
@@ -231,6 +257,10 @@ impl Validator {
                 "put the handler's file in it, e.g. index.js or index.py",
             );
         }
+        let architecture =
+            super::platform::architecture(table.architecture.as_ref(), &mut self.diagnostics);
+        let (layers, layer_spans) =
+            super::platform::layers(table.layers.as_ref(), &mut self.diagnostics);
         if self.diagnostics.len() > before {
             return None;
         }
@@ -254,6 +284,9 @@ impl Validator {
                 .as_ref()
                 .map(|r| *r.get_ref() as i32),
             role: table.role.as_ref().map(|r| r.get_ref().clone()),
+            architecture,
+            layers,
+            layer_spans,
         })
     }
 
@@ -293,10 +326,10 @@ impl Validator {
         functions: &BTreeMap<String, FunctionConfig>,
     ) -> ApiConfig {
         let a = api.get_ref();
-        let name = a
-            .name
-            .as_ref()
-            .map_or_else(|| format!("{stack}-api"), |n| n.get_ref().clone());
+        let name = a.name.as_ref().map_or_else(
+            || format!("{stack}-api"),
+            |n| super::env::api_name(n.get_ref().clone(), self.env.as_deref()),
+        );
         if let Some(n) = &a.name {
             self.check(
                 !n.get_ref().trim().is_empty() && n.get_ref().len() <= 1024,
