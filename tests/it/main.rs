@@ -14,6 +14,7 @@ mod import;
 mod init;
 mod interrupt;
 mod logs;
+mod platform;
 mod proxy;
 mod security;
 mod smoke;
