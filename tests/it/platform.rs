@@ -90,7 +90,7 @@ on_both!(arm64_and_a_layer, |emu: Emulator| async move {
         &format!("source = \"head\"\nlayers = [{arn:?}]\n"),
     );
     s.apply();
-    assert_eq!(layers(&function(&emu, &head).await), [arn.clone()]);
+    assert_eq!(layers(&function(&emu, &head).await), vec![arn.clone()]);
     assert!(layers(&function(&emu, &s.function("hello")).await).is_empty());
     assert_noop(&s);
 
