@@ -85,6 +85,11 @@ pub enum Command {
         after_help = "Examples:\n  stackctl test\n  stackctl test -d '{\"name\": \"Ada\"}'\n  stackctl test --origin https://app.example.com"
     )]
     Test(TestArgs),
+    /// Install each function's dependencies and zip it, as plan and apply would; no AWS call.
+    #[command(
+        after_help = "Examples:\n  stackctl build\n  stackctl build api\n  stackctl --env prod build"
+    )]
+    Build(BuildArgs),
     /// Check the stack file offline: no AWS call is made.
     #[command(
         after_help = "Examples:\n  stackctl validate\n  stackctl validate -f examples/tutorial/stack.toml"
@@ -206,6 +211,13 @@ pub struct LogsArgs {
     /// One JSON object per event, one per line.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Functions to build, by key in the file (default: all).
+    #[arg(value_name = "FUNCTION")]
+    pub functions: Vec<String>,
 }
 
 #[derive(Debug, Args)]

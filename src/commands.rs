@@ -31,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Outputs(args) => outputs(g, args).await,
         Command::Logs(args) => logs(g, args).await,
         Command::Test(args) => smoke_test(g, args).await,
+        Command::Build(args) => build(g, args),
         Command::Validate => validate(g),
         Command::Init(args) => init(args),
         Command::Import(args) => import(g, args).await,
@@ -63,6 +64,13 @@ fn refuse_conflicts(plan: &Plan) -> Result<()> {
         plan.conflicts.len(),
         if plan.conflicts.len() == 1 { "" } else { "s" }
     )
+}
+
+/// `stackctl build`: see [`crate::build::command`].
+fn build(g: &Global, args: &crate::cli::BuildArgs) -> Result<Status> {
+    let config = load(g)?;
+    crate::build::command::run(&config, &args.functions, |report| print!("{report}"))?;
+    Ok(Status::Ok)
 }
 
 /// Without `--env`, a file with environments is checked in every one of them.

@@ -1,4 +1,4 @@
-//! The pipeline, end to end: file → packages + live state (concurrently) → desired → diff → plan.
+//! The pipeline, end to end: file → packages → live state → desired → diff → plan.
 //! Commands call these; nothing here prints.
 
 use crate::aws::Aws;
@@ -18,12 +18,16 @@ pub struct Packaged {
     pub unzipped: u64,
 }
 
-/// Zips every function's source (off the async threads), by logical name.
+/// Builds every function's package (off the async threads), by logical name: dependencies
+/// installed or taken from the cache (see [`crate::build`]), then zipped. Problems are reported
+/// together, each at the function's `source`.
 pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packaged>> {
     let jobs = config.functions.iter().map(|(key, f)| {
-        let (key, source, span) = (key.clone(), f.source.clone(), f.source_span.clone());
+        let (key, span) = (key.clone(), f.source_span.clone());
+        let config = config.clone();
         async move {
-            let result = tokio::task::spawn_blocking(move || crate::package::package(&source))
+            let k = key.clone();
+            let result = tokio::task::spawn_blocking(move || crate::build::build(&config, &k))
                 .await
                 .expect("packaging does not panic");
             (key, span, result)
@@ -33,20 +37,25 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packag
     let mut problems = Vec::new();
     for (key, span, result) in futures::future::join_all(jobs).await {
         match result {
-            Ok(pkg) => {
+            Ok(built) => {
                 code.insert(
                     key,
                     Packaged {
-                        sha256: pkg.sha256,
-                        unzipped: pkg.unzipped,
+                        sha256: built.package.sha256,
+                        unzipped: built.package.unzipped,
                     },
                 );
             }
-            Err(e) => problems.push(
-                Diagnostic::new(format!("cannot package function {key}: {e:#}"), span).hint(
-                    "keep the source directory small: dependencies only, no build output or tests",
-                ),
-            ),
+            Err(e) => {
+                let hint = match e.downcast_ref::<crate::build::BuildError>() {
+                    Some(b) => b.hint.clone(),
+                    None => "keep the source directory small: dependencies only, no build output or tests".into(),
+                };
+                problems.push(
+                    Diagnostic::new(format!("cannot package function {key}: {e:#}"), span)
+                        .hint(hint),
+                );
+            }
         }
     }
     if !problems.is_empty() {
@@ -61,7 +70,9 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
     let (packages, live) = if destroy {
         (BTreeMap::new(), live::read(aws, config, true).await?)
     } else {
-        tokio::try_join!(package_all(config), live::read(aws, config, false))?
+        // Packages first: a failed dependency install stops the plan before any AWS call.
+        let packages = package_all(config).await?;
+        (packages, live::read(aws, config, false).await?)
     };
     if !destroy {
         check_layers(aws, config, &packages).await?;

@@ -45,11 +45,11 @@ fn key<'a>(ctx: &Ctx, name: &'a str) -> Result<&'a str> {
         .with_context(|| format!("internal error: {name} is not a function of this stack file"))
 }
 
-/// Zips the source again and checks it is what the plan saw.
+/// Builds the package again (dependencies from the cache) and checks it is what the plan saw.
 fn package(ctx: &Ctx, f: &Function) -> Result<Vec<u8>> {
     let key = key(ctx, &f.name)?;
     let source = &ctx.config.functions[key].source;
-    let pkg = crate::package::package(source)?;
+    let pkg = crate::build::build(&ctx.config, key)?.package;
     if pkg.sha256 != f.code_sha256 {
         bail!(
             "the code in {} changed since the plan was made (sha256 {} → {})\n  = hint: run `stackctl plan` again",

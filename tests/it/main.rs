@@ -7,6 +7,7 @@ mod browser;
 mod budget;
 mod cli;
 mod core;
+mod deps;
 mod envs;
 mod examples;
 mod faults;
