@@ -81,11 +81,14 @@ pub fn validate(
         }
     }
 
-    let api = raw.api.as_ref().map(|api| v.api(&name, api, &functions));
+    // Routes and [import] are checked against every function the file declares, valid or not:
+    // a function with a bad value is reported once, not again at each route naming it.
+    let declared: BTreeSet<String> = raw.functions.keys().cloned().collect();
+    let api = raw.api.as_ref().map(|api| v.api(&name, api, &declared));
     let import = raw
         .import
         .as_ref()
-        .map(|i| v.import(i.get_ref(), &functions))
+        .map(|i| v.import(i.get_ref(), &declared))
         .unwrap_or_default();
 
     if v.diagnostics.is_empty() {
@@ -290,18 +293,14 @@ impl Validator {
         })
     }
 
-    fn import(
-        &mut self,
-        i: &super::raw::RawImport,
-        functions: &BTreeMap<String, FunctionConfig>,
-    ) -> ImportConfig {
+    fn import(&mut self, i: &super::raw::RawImport, functions: &BTreeSet<String>) -> ImportConfig {
         let mut out = ImportConfig {
             rest_api: i.rest_api.as_ref().map(|r| r.get_ref().clone()),
             ..ImportConfig::default()
         };
         for (key, code) in &i.functions {
             if self.check(
-                functions.contains_key(key),
+                functions.contains(key),
                 code,
                 format!("[import.functions.{key}] names a function that is not defined"),
                 "import records functions of this file; remove the table or define the function",
@@ -323,7 +322,7 @@ impl Validator {
         &mut self,
         stack: &str,
         api: &Spanned<RawApi>,
-        functions: &BTreeMap<String, FunctionConfig>,
+        functions: &BTreeSet<String>,
     ) -> ApiConfig {
         let a = api.get_ref();
         let name = a.name.as_ref().map_or_else(
@@ -419,7 +418,7 @@ impl Validator {
                 );
             }
             self.check(
-                functions.contains_key(route.function.get_ref()),
+                functions.contains(route.function.get_ref()),
                 &route.function,
                 format!(
                     "route names function {:?}, which is not defined",
@@ -428,7 +427,7 @@ impl Validator {
                 &format!(
                     "define [functions.{}] or use one of: {}",
                     route.function.get_ref(),
-                    functions.keys().cloned().collect::<Vec<_>>().join(", ")
+                    functions.iter().cloned().collect::<Vec<_>>().join(", ")
                 ),
             );
             self.check(

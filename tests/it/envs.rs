@@ -177,6 +177,8 @@ fn an_override_is_reported_at_its_own_line() {
     );
     assert!(err.contains("functions.head.timeout_s = 0"), "{err}");
     assert!(err.contains("timeout_s = 0 is out of range"), "{err}");
+    // Reported once: the routes naming the function do not add "not defined" errors.
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
     // dev is valid, and `validate` without --env checks every environment.
     s.ok(&["validate", "--env", "dev"]);
     let all = s.run(&["validate"]);
