@@ -120,8 +120,12 @@ pub struct Function {
     /// base64(sha256(zip)), as Lambda reports `CodeSha256`.
     pub code_sha256: String,
     /// The instruction set it runs on (Lambda's `Architectures`, one element; default x86_64).
+    /// Defaulted when absent so a plan saved before this field still parses (and is then found
+    /// stale, not unreadable).
+    #[serde(default)]
     pub architecture: Architecture,
     /// Layer version ARNs, in the order Lambda extracts them into /opt.
+    #[serde(default)]
     pub layers: Vec<String>,
     pub tags: Tags,
 }

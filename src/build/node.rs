@@ -5,6 +5,7 @@
 
 use super::{BuildError, run, tail};
 use crate::config::FunctionConfig;
+use crate::model::Architecture;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,12 +13,22 @@ use std::process::Command;
 /// (the function's own copies go on top).
 const INPUTS: [&str; 3] = ["package.json", "package-lock.json", ".npmrc"];
 
-/// npm's arguments: `ci` when there is a lockfile, `install` otherwise.
-pub fn npm_args(locked: bool) -> Vec<&'static str> {
+/// npm's arguments: `ci` when there is a lockfile, `install` otherwise. `--os`, `--cpu` and
+/// `--libc` choose the optional dependencies published per platform (esbuild's, sharp's, …)
+/// for Lambda's Linux rather than this machine; addons compiled at install time (node-gyp)
+/// still build for this machine.
+pub fn npm_args(locked: bool, architecture: Architecture) -> Vec<&'static str> {
     let verb = if locked { "ci" } else { "install" };
+    let cpu = match architecture {
+        Architecture::X86_64 => "--cpu=x64",
+        Architecture::Arm64 => "--cpu=arm64",
+    };
     vec![
         verb,
         "--omit=dev",
+        "--os=linux",
+        cpu,
+        "--libc=glibc",
         "--no-audit",
         "--no-fund",
         "--no-progress",
@@ -44,7 +55,8 @@ pub fn install(f: &FunctionConfig, scratch: &Path) -> Result<PathBuf, BuildError
     }
     let locked = f.source.join("package-lock.json").is_file();
     let mut cmd = Command::new("npm");
-    cmd.args(npm_args(locked)).current_dir(&build);
+    cmd.args(npm_args(locked, f.architecture))
+        .current_dir(&build);
     let out = run(
         cmd,
         "npm",
@@ -108,9 +120,10 @@ mod tests {
 
     #[test]
     fn lockfile_means_ci_and_errors_name_the_package() {
-        assert_eq!(npm_args(true)[0], "ci");
-        assert_eq!(npm_args(false)[0], "install");
-        assert!(npm_args(true).contains(&"--omit=dev"));
+        assert_eq!(npm_args(true, Architecture::X86_64)[0], "ci");
+        assert_eq!(npm_args(false, Architecture::X86_64)[0], "install");
+        assert!(npm_args(true, Architecture::X86_64).contains(&"--omit=dev"));
+        assert!(npm_args(true, Architecture::Arm64).contains(&"--cpu=arm64"));
         let e = explain(
             false,
             b"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/no-such-pkg-x - Not found\n",
