@@ -265,6 +265,7 @@ pub fn stackctl_command(emu: &Emulator) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
     cmd.env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("STACKCTL_ENV")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", REGION)
