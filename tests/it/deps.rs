@@ -3,6 +3,7 @@
 //! this machine reaches; nothing is vendored in the repository. Installer processes are counted
 //! with a PATH shim that records every `python3` and `npm` stackctl starts.
 
+use crate::on_both;
 use crate::smoke::http;
 use crate::support::*;
 use serde_json::Value;
@@ -143,34 +144,76 @@ fn ok(run: Run, what: &str) -> Run {
     run
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_and_node_dependencies_run_on_ministack() {
-    let emu = Emulator::get(Kind::MiniStack);
-    let s = deps_stack(&emu, "deps");
-    let shim = Shim::new();
+// Both emulators take the packages; MiniStack, which runs functions, also answers through the URL.
+on_both!(
+    dependencies_are_installed_uploaded_and_run,
+    |emu: Emulator| async move {
+        let s = deps_stack(&emu, "deps");
+        let shim = Shim::new();
 
-    ok(
-        run_with_path(&s, &shim.path(), &["apply", "--yes"]),
-        "apply",
-    );
-    let started = shim.take();
-    assert!(
-        started
-            .iter()
-            .any(|l| l.starts_with("python3 -m pip install")
-                && l.contains("--platform manylinux2014_x86_64")
-                && l.contains("--python-version 3.11")
-                && l.contains("--only-binary=:all:")
-                && l.contains("--no-compile")),
-        "{started:?}"
-    );
-    assert!(
-        started.iter().any(|l| l.starts_with("npm ci --omit=dev")),
-        "{started:?}"
-    );
-    assert!(s.dir.join(".stackctl/.gitignore").is_file());
+        ok(
+            run_with_path(&s, &shim.path(), &["apply", "--yes"]),
+            "apply",
+        );
+        let started = shim.take();
+        assert!(
+            started
+                .iter()
+                .any(|l| l.starts_with("python3 -m pip install")
+                    && l.contains("--platform manylinux2014_x86_64")
+                    && l.contains("--python-version 3.11")
+                    && l.contains("--only-binary=:all:")
+                    && l.contains("--no-compile")),
+            "{started:?}"
+        );
+        assert!(
+            started.iter().any(|l| l.starts_with("npm ci --omit=dev")),
+            "{started:?}"
+        );
+        assert!(s.dir.join(".stackctl/.gitignore").is_file());
 
-    // Called through the API: the responses prove the imports worked on the function's side.
+        // What Lambda holds is what `stackctl build` makes (from the cache: no installer).
+        ok(run_with_path(&s, &shim.path(), &["build"]), "build");
+        for key in ["py", "js"] {
+            use base64::Engine;
+            use sha2::Digest;
+            let zip = std::fs::read(s.dir.join(format!(".stackctl/build/{key}.zip"))).unwrap();
+            let local =
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&zip));
+            let f = emu
+                .lambda()
+                .await
+                .get_function()
+                .function_name(s.function(key))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                f.configuration().unwrap().code_sha256(),
+                Some(local.as_str())
+            );
+        }
+
+        if emu.kind == Kind::MiniStack {
+            call_both_functions(&s).await;
+        }
+
+        // A no-op plan (and apply) starts no installer and sees the same code hash.
+        let plan = run_with_path(&s, &shim.path(), &["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.code(), 0, "{}", plan.all());
+        let again = ok(
+            run_with_path(&s, &shim.path(), &["apply", "--yes"]),
+            "apply",
+        );
+        assert!(again.writes().is_empty(), "{:?}", again.writes());
+        assert_eq!(shim.take(), Vec::<String>::new());
+
+        s.destroy();
+    }
+);
+
+/// Calls both routes: the responses prove the imports worked on the function's side.
+async fn call_both_functions(s: &Stack) {
     let out: Value = serde_json::from_str(&s.ok(&["outputs", "--json"]).stdout()).unwrap();
     let url = |path: &str| {
         out["routes"]
@@ -195,18 +238,6 @@ async fn python_and_node_dependencies_run_on_ministack() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["valid"], true, "{body}");
     assert_eq!(body["uuid"].as_str().unwrap().len(), 36);
-
-    // A no-op plan (and apply) starts no installer and sees the same code hash.
-    let plan = run_with_path(&s, &shim.path(), &["plan", "--detailed-exitcode"]);
-    assert_eq!(plan.code(), 0, "{}", plan.all());
-    let again = ok(
-        run_with_path(&s, &shim.path(), &["apply", "--yes"]),
-        "apply",
-    );
-    assert!(again.writes().is_empty(), "{:?}", again.writes());
-    assert_eq!(shim.take(), Vec::<String>::new());
-
-    s.destroy();
 }
 
 /// The zips `stackctl build` writes for a fresh copy of the fixture.
