@@ -9,6 +9,7 @@
 
 pub mod command;
 mod node;
+mod progress;
 mod python;
 pub mod sizes;
 
@@ -222,7 +223,7 @@ fn install(
             )
         })?;
     let started = Instant::now();
-    crate::render::info(format!(
+    let activity = progress::Activity::start(format!(
         "Installing the dependencies of function {key} ({}, {} {})…",
         installer.manifest(),
         f.runtime,
@@ -247,7 +248,7 @@ fn install(
             ));
         }
     }
-    crate::render::info(format!(
+    activity.finish(format!(
         "Installed the dependencies of function {key} in {:.1} s.",
         took.as_secs_f64()
     ));
