@@ -153,9 +153,19 @@ fn imported_code(
             matches!(r, crate::model::Resource::Function(f)
                 if f.name == name && f.code_sha256 == imported.code_sha256)
         });
+        // `stackctl import` hashed the directory as downloaded, without installing anything: a
+        // source with a dependency file (as SAM leaves it) is compared the same way.
+        let unchanged = |sha: &str| {
+            sha == imported.source_sha256
+                || config.functions.get(key).is_some_and(|f| {
+                    crate::build::installer(f).is_some()
+                        && crate::package::package(&f.source)
+                            .is_ok_and(|p| p.sha256 == imported.source_sha256)
+                })
+        };
         if let Some(sha) = code.get_mut(key)
             && running
-            && *sha == imported.source_sha256
+            && unchanged(sha)
         {
             *sha = imported.code_sha256.clone();
         }

@@ -403,3 +403,87 @@ fn install_problems_are_clear_and_stop_before_any_aws_call() {
         "a failed install leaves no scratch directory"
     );
 }
+
+/// A function made elsewhere (as SAM leaves one: requirements.txt beside vendored packages,
+/// arm64) is imported: the next plan neither re-uploads its code nor changes its architecture.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_function_with_a_dependency_file_keeps_its_code_and_architecture() {
+    use std::io::Write;
+    let emu = Emulator::get(Kind::LocalStack);
+    let stack = format!("samlike{:06x}", fastrand::u32(..0xffffff));
+    let function = format!("{stack}-api");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in [
+        (
+            "app.py",
+            "import shortuuid\ndef handler(e, c):\n    return {}\n",
+        ),
+        ("requirements.txt", "shortuuid==1.0.13\n"),
+        ("shortuuid/__init__.py", "def uuid():\n    return 'x'\n"),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    let zip = zip.finish().unwrap().into_inner();
+    let role = format!("arn:aws:iam::000000000000:role/{stack}-role");
+    let lambda = emu.lambda().await;
+    lambda
+        .create_function()
+        .function_name(&function)
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .handler("app.handler")
+        .role(&role)
+        .architectures(aws_sdk_lambda::types::Architecture::Arm64)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(zip.into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_lambda::client::Waiters;
+    lambda
+        .wait_until_function_active_v2()
+        .function_name(&function)
+        .wait(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = Stack {
+        emu: emu.clone(),
+        call_log: dir.path().join("calls.jsonl"),
+        dir: dir.path().to_path_buf(),
+        name: stack.clone(),
+    };
+    s.ok(&["import", "--function", &function]);
+    let text = s.read_file();
+    assert!(text.contains("architecture = \"arm64\""), "{text}");
+    let plan = s.plan_json();
+    let function_steps: Vec<&Value> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| st["type"] == "function")
+        .collect();
+    for step in &function_steps {
+        let attrs: Vec<&str> = step["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["attribute"].as_str().unwrap())
+            .collect();
+        assert!(
+            attrs.iter().all(|a| a.starts_with("tags.")),
+            "only the stack's tag may change: {attrs:?}"
+        );
+    }
+    lambda
+        .delete_function()
+        .function_name(&function)
+        .send()
+        .await
+        .unwrap();
+}
