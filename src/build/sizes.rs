@@ -52,6 +52,9 @@ pub fn contributors(package: &Package, deps: Option<&Deps>, source: &Path) -> Ve
                 Some(v) => format!("{module} {v}"),
                 None => module,
             }
+        } else if name.starts_with("node_modules/") {
+            // npm's own files, such as node_modules/.package-lock.json.
+            "(npm metadata)".to_string()
         } else {
             name.split('/').next().unwrap_or(name).to_string()
         };
