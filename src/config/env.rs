@@ -41,7 +41,7 @@ pub fn is_env_name(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// The environments a parsed document defines, in file order of their names (sorted).
+/// The environments a parsed document defines, sorted by name.
 pub fn names(root: &DeTable<'_>) -> Vec<String> {
     match root.get(ENV_KEY).map(Spanned::get_ref) {
         Some(DeValue::Table(t)) => t.keys().map(|k| k.get_ref().to_string()).collect(),
@@ -100,6 +100,10 @@ pub fn overlay(root: &mut Spanned<DeTable<'_>>, env: Option<&str>) -> Result<(),
         }
     }
     let Some(env) = env else {
+        if names.is_empty() {
+            // An empty [env] table defines no environment: the file works as without it.
+            return Ok(());
+        }
         let first = tables.keys().next().map_or(span.clone(), Spanned::span);
         return Err(Diagnostic::new(
             format!(
@@ -259,6 +263,7 @@ functions.api.layers = ["z"]
         let renamed = "[stack]\nname = \"s\"\n[env.dev]\nstack.name = \"t\"\n";
         let e = resolved(renamed, Some("dev")).unwrap_err();
         assert!(e.message.contains("renames the stack"), "{e:?}");
+        assert!(resolved("[stack]\nname = \"s\"\n[env]\n", None).is_ok());
         let bad = "[stack]\nname = \"s\"\n[env.Dev]\n";
         let e = resolved(bad, Some("Dev")).unwrap_err();
         assert!(e.message.contains("invalid environment name"), "{e:?}");
