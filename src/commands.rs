@@ -40,7 +40,12 @@ pub async fn run(cli: Cli) -> Result<Status> {
 }
 
 fn load(g: &Global) -> Result<StackConfig> {
-    StackConfig::load_env(&g.file, g.env.as_deref())
+    StackConfig::load_env(&g.file, env(g))
+}
+
+/// `--env` / `STACKCTL_ENV`; an empty value counts as none.
+fn env(g: &Global) -> Option<&str> {
+    g.env.as_deref().filter(|e| !e.is_empty())
 }
 
 async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
@@ -77,7 +82,7 @@ fn build(g: &Global, args: &crate::cli::BuildArgs) -> Result<Status> {
 fn validate(g: &Global) -> Result<Status> {
     let text = std::fs::read_to_string(&g.file).unwrap_or_default();
     let envs = StackConfig::environments(&text);
-    if g.env.is_some() || envs.is_empty() {
+    if env(g).is_some() || envs.is_empty() {
         let config = load(g)?;
         println!("{}", valid_line(g, &config));
         return Ok(Status::Ok);
