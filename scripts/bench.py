@@ -5,8 +5,10 @@ of the commands that matter, against LocalStack on 127.0.0.1:4566, as a Markdown
     python3 scripts/bench.py            # builds the release binary, starts LocalStack if needed
     python3 scripts/bench.py --runs 3   # fewer repetitions
 
-Cases: `stackctl --version`; `validate` of a generated 1000-route file; for the tutorial stack and a
-generated stack of 20 functions and 100 routes: apply from empty, no-op plan, no-op apply.
+Cases: `stackctl --version`; `validate` of a generated 1000-route file; `stackctl build` of the
+dependency test functions (tests/fixtures/deps: requests + bcrypt with pip, uuid with npm ci), cold
+(a fresh .stackctl/) and from the cache; for the tutorial stack and a generated stack of 20
+functions and 100 routes: apply from empty, no-op plan, no-op apply.
 Progress goes to stderr; only the table goes to stdout.
 """
 
@@ -28,6 +30,7 @@ TARGETS = {
     "validate, 1000 routes": "≤ 50 ms",
     "stackctl --version": "≤ 5 ms",
     "peak memory, 100-route plan": "≤ 50 MB",
+    "build from the cache vs cold, requests + bcrypt": "≤ 0.25×",
 }
 
 
@@ -101,6 +104,29 @@ def generate(directory, name, functions, routes, cors=True):
     (directory / "stack.toml").write_text("\n".join(lines))
 
 
+def bench_build(binary, runs, rows, work):
+    """`stackctl build` of each dependency fixture: cold (fresh copy) and warm (cache hit)."""
+    ratio = None
+    for fn, what in (("py", "requests + bcrypt"), ("js", "uuid")):
+        cold, warm = [], []
+        for i in range(runs):
+            d = work / f"build-{fn}-{i}"
+            shutil.copytree(ROOT / "tests/fixtures/deps", d)
+            runtime = "python3.11" if fn == "py" else "nodejs20.x"
+            handler = "app.handler" if fn == "py" else "index.handler"
+            (d / "stack.toml").write_text(
+                f'[stack]\nname = "benchbuild"\n[functions.{fn}]\nruntime = "{runtime}"\nhandler = "{handler}"\nsource = "{fn}"\n'
+            )
+            log(f"build {what}: cold and warm ({i + 1}/{runs})")
+            cold.append(run(binary, ["-q", "build", "-f", str(d / "stack.toml")])[0])
+            warm.append(run(binary, ["-q", "build", "-f", str(d / "stack.toml")])[0])
+        rows.append((f"build {what}: cold", *stats(cold), "none"))
+        rows.append((f"build {what}: from the cache", *stats(warm), "none"))
+        if fn == "py":
+            ratio = statistics.median(warm) / statistics.median(cold)
+    return ratio
+
+
 def ensure_localstack():
     subprocess.run(["bash", str(ROOT / "scripts/emulators.sh"), "install", "localstack"], check=True, stdout=sys.stderr)
     status = subprocess.run(["bash", str(ROOT / "scripts/emulators.sh"), "status"], capture_output=True, text=True).stdout
@@ -162,6 +188,8 @@ def main():
         validate = statistics.median(samples)
         rows.append(("validate, 1000 routes", *stats(samples), "none"))
 
+        build_ratio = bench_build(binary, args.runs, rows, work)
+
         tutorial = work / "tutorial"
         shutil.copytree(ROOT / "examples/tutorial", tutorial)
         text = (tutorial / "stack.toml").read_text().replace('name = "hello"', 'name = "benchtut"', 1)
@@ -187,6 +215,7 @@ def main():
         ("validate, 1000 routes", f"{validate * 1000:.1f} ms", validate <= 0.050),
         ("stackctl --version", f"{version * 1000:.1f} ms", version <= 0.005),
         ("peak memory, 100-route plan", f"{peak:.1f} MB", peak <= 50),
+        ("build from the cache vs cold, requests + bcrypt", f"{build_ratio:.2f}×", build_ratio <= 0.25),
     ]
     for name, measured, ok in checks:
         print(f"| {name} | {measured} | {TARGETS[name]} | {'yes' if ok else 'no'} |")

@@ -26,6 +26,9 @@ pub struct Cli {
 /// [`Cli::resolved`].
 #[derive(Debug, Args)]
 pub struct Global {
+    /// The environment: the file's [env.NAME] overrides apply and the stack is `<stack>-<NAME>`.
+    #[arg(long, global = true, env = "STACKCTL_ENV", value_name = "NAME")]
+    pub env: Option<String>,
     /// Print only results and errors.
     #[arg(
         short,
@@ -108,6 +111,7 @@ impl Cli {
             Command::Import(a) => (Some(&a.file), Some(&a.aws)),
             Command::Logs(a) => (None, Some(&a.aws)),
             Command::Validate(a) => (Some(&a.file), None),
+            Command::Build(a) => (Some(&a.file), None),
             Command::Init(_) | Command::Completions { .. } => (None, None),
         };
         let logs_file = match &self.command {
@@ -190,6 +194,11 @@ pub enum Command {
         after_help = "Examples:\n  stackctl test\n  stackctl test -d '{\"name\": \"Ada\"}'\n  stackctl test --origin https://app.example.com"
     )]
     Test(TestArgs),
+    /// Install each function's dependencies and zip it, as plan and apply would; no AWS call.
+    #[command(
+        after_help = "Examples:\n  stackctl build\n  stackctl build api\n  stackctl --env prod build"
+    )]
+    Build(BuildArgs),
     /// Check the stack file offline: no AWS call is made.
     #[command(
         after_help = "Examples:\n  stackctl validate\n  stackctl validate -f examples/tutorial/stack.toml"
@@ -336,6 +345,15 @@ pub struct LogsArgs {
     pub json: bool,
     #[command(flatten)]
     pub aws: AwsFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub file: FileFlag,
+    /// Functions to build, by key in the file (default: all).
+    #[arg(value_name = "FUNCTION")]
+    pub functions: Vec<String>,
 }
 
 #[derive(Debug, Args)]

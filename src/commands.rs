@@ -31,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Outputs(args) => outputs(g, args).await,
         Command::Logs(args) => logs(g, args).await,
         Command::Test(args) => smoke_test(g, args).await,
+        Command::Build(args) => build(g, args),
         Command::Validate(_) => validate(g),
         Command::Init(args) => init(args),
         Command::Import(args) => import(g, args).await,
@@ -42,7 +43,12 @@ pub async fn run(cli: Cli) -> Result<Status> {
 }
 
 fn load(g: &Global) -> Result<StackConfig> {
-    StackConfig::load(&g.file)
+    StackConfig::load_env(&g.file, env(g))
+}
+
+/// `--env` / `STACKCTL_ENV`; an empty value counts as none.
+fn env(g: &Global) -> Option<&str> {
+    g.env.as_deref().filter(|e| !e.is_empty())
 }
 
 async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
@@ -72,22 +78,60 @@ fn refuse_conflicts(plan: &Plan) -> Result<()> {
     )
 }
 
-fn validate(g: &Global) -> Result<Status> {
+/// `stackctl build`: see [`crate::build::command`].
+fn build(g: &Global, args: &crate::cli::BuildArgs) -> Result<Status> {
     let config = load(g)?;
+    crate::build::command::run(&config, &args.functions, |report| print!("{report}"))?;
+    Ok(Status::Ok)
+}
+
+/// Without `--env`, a file with environments is checked in every one of them.
+fn validate(g: &Global) -> Result<Status> {
+    let text = std::fs::read_to_string(&g.file).unwrap_or_default();
+    let envs = StackConfig::environments(&text);
+    if env(g).is_some() || envs.is_empty() {
+        let config = load(g)?;
+        println!("{}", valid_line(g, &config));
+        return Ok(Status::Ok);
+    }
+    let mut failed = Vec::new();
+    for env in &envs {
+        match StackConfig::load_env(&g.file, Some(env)) {
+            Ok(config) => println!("{}", valid_line(g, &config)),
+            Err(e) => {
+                render::error(&e);
+                failed.push(env.as_str());
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "environment {} of {} is not valid",
+            failed.join(", "),
+            g.file.display()
+        );
+    }
+    Ok(Status::Ok)
+}
+
+fn valid_line(g: &Global, config: &StackConfig) -> String {
     let routes: usize = config
         .api
         .as_ref()
         .map_or(0, |a| a.routes.iter().map(|r| r.methods.len()).sum());
-    println!(
-        "{} is valid: stack {}, {} function{}, {} route{}.",
+    let env = config
+        .env
+        .as_ref()
+        .map_or(String::new(), |e| format!(" (env {e})"));
+    format!(
+        "{}{env} is valid: stack {}, {} function{}, {} route{}.",
         g.file.display(),
         config.name,
         config.functions.len(),
         if config.functions.len() == 1 { "" } else { "s" },
         routes,
         if routes == 1 { "" } else { "s" }
-    );
-    Ok(Status::Ok)
+    )
 }
 
 async fn plan(g: &Global, args: &PlanArgs) -> Result<Status> {

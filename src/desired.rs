@@ -155,6 +155,8 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
             environment: f.environment.clone(),
             role_arn: role,
             code_sha256: env.code.get(key).cloned().unwrap_or_default(),
+            architecture: f.architecture,
+            layers: f.layers.clone(),
             tags: tags.clone(),
         }));
     }

@@ -204,6 +204,8 @@ mod tests {
             environment: BTreeMap::from([("TOKEN".into(), "s3cret".into())]),
             role_arn: "arn:aws:iam::1:role/r".into(),
             code_sha256: "abc".into(),
+            architecture: Architecture::X86_64,
+            layers: Vec::new(),
             tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
         })
     }

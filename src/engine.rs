@@ -1,4 +1,4 @@
-//! The pipeline, end to end: file → packages + live state (concurrently) → desired → diff → plan.
+//! The pipeline, end to end: file → packages → live state → desired → diff → plan.
 //! Commands call these; nothing here prints.
 
 use crate::aws::Aws;
@@ -10,12 +10,24 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Zips every function's source (off the async threads) and returns `CodeSha256` by logical name.
-pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String>> {
+/// A function's package as the plan needs it.
+pub struct Packaged {
+    /// `CodeSha256`.
+    pub sha256: String,
+    /// What it unzips to, in bytes.
+    pub unzipped: u64,
+}
+
+/// Builds every function's package (off the async threads), by logical name: dependencies
+/// installed or taken from the cache (see [`crate::build`]), then zipped. Problems are reported
+/// together, each at the function's `source`.
+pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packaged>> {
     let jobs = config.functions.iter().map(|(key, f)| {
-        let (key, source, span) = (key.clone(), f.source.clone(), f.source_span.clone());
+        let (key, span) = (key.clone(), f.source_span.clone());
+        let config = config.clone();
         async move {
-            let result = tokio::task::spawn_blocking(move || crate::package::package(&source))
+            let k = key.clone();
+            let result = tokio::task::spawn_blocking(move || crate::build::build(&config, &k))
                 .await
                 .expect("packaging does not panic");
             (key, span, result)
@@ -25,14 +37,25 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String
     let mut problems = Vec::new();
     for (key, span, result) in futures::future::join_all(jobs).await {
         match result {
-            Ok(pkg) => {
-                code.insert(key, pkg.sha256);
+            Ok(built) => {
+                code.insert(
+                    key,
+                    Packaged {
+                        sha256: built.package.sha256,
+                        unzipped: built.package.unzipped,
+                    },
+                );
             }
-            Err(e) => problems.push(
-                Diagnostic::new(format!("cannot package function {key}: {e:#}"), span).hint(
-                    "keep the source directory small: dependencies only, no build output or tests",
-                ),
-            ),
+            Err(e) => {
+                let hint = match e.downcast_ref::<crate::build::BuildError>() {
+                    Some(b) => b.hint.clone(),
+                    None => "keep the source directory small: dependencies only, no build output or tests".into(),
+                };
+                problems.push(
+                    Diagnostic::new(format!("cannot package function {key}: {e:#}"), span)
+                        .hint(hint),
+                );
+            }
         }
     }
     if !problems.is_empty() {
@@ -44,11 +67,17 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, String
 /// Reads live state and works out what to change. `destroy` plans the removal of everything the
 /// stack owns instead.
 pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result<Plan> {
-    let (code, live) = if destroy {
+    let (packages, live) = if destroy {
         (BTreeMap::new(), live::read(aws, config, true).await?)
     } else {
-        tokio::try_join!(package_all(config), live::read(aws, config, false))?
+        // Packages first: a failed dependency install stops the plan before any AWS call.
+        let packages = package_all(config).await?;
+        (packages, live::read(aws, config, false).await?)
     };
+    if !destroy {
+        check_layers(aws, config, &packages).await?;
+    }
+    let code = packages.into_iter().map(|(k, p)| (k, p.sha256)).collect();
     let env = env_of(aws, &live, imported_code(config, &live, code));
     let desired = if destroy {
         Vec::new()
@@ -92,6 +121,34 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
     })
 }
 
+/// The file's layers exist, suit their functions and fit the unzipped limit (see
+/// [`live::layers::check`]); no call when no function has layers.
+async fn check_layers(
+    aws: &Aws,
+    config: &StackConfig,
+    packages: &BTreeMap<String, Packaged>,
+) -> Result<()> {
+    let arns: Vec<String> = config
+        .functions
+        .values()
+        .flat_map(|f| f.layers.iter().cloned())
+        .collect();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let found = live::layers::read_layers(aws, &arns).await?;
+    let unzipped = packages
+        .iter()
+        .map(|(k, p)| (k.clone(), p.unzipped))
+        .collect();
+    let problems = live::layers::check(config, &aws.region, &unzipped, &found);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::new(&config.path, &config.text, problems).into())
+    }
+}
+
 /// An imported function that still runs the code `stackctl import` downloaded, from a source
 /// directory still exactly as downloaded, needs no upload: plan Lambda's hash for it rather than
 /// that of stackctl's re-zip (which differs in timestamps and order, not in content).
@@ -106,9 +163,19 @@ fn imported_code(
             matches!(r, crate::model::Resource::Function(f)
                 if f.name == name && f.code_sha256 == imported.code_sha256)
         });
+        // `stackctl import` hashed the directory as downloaded, without installing anything: a
+        // source with a dependency file (as SAM leaves it) is compared the same way.
+        let unchanged = |sha: &str| {
+            sha == imported.source_sha256
+                || config.functions.get(key).is_some_and(|f| {
+                    crate::build::installer(f).is_some()
+                        && crate::package::package(&f.source)
+                            .is_ok_and(|p| p.sha256 == imported.source_sha256)
+                })
+        };
         if let Some(sha) = code.get_mut(key)
             && running
-            && *sha == imported.source_sha256
+            && unchanged(sha)
         {
             *sha = imported.code_sha256.clone();
         }

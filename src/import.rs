@@ -71,6 +71,8 @@ struct Function {
     environment: BTreeMap<String, String>,
     role: String,
     retention_days: Option<i32>,
+    architecture: crate::model::Architecture,
+    layers: Vec<String>,
     code_sha256: String,
     /// `CodeSha256` of stackctl's zip of the unpacked code.
     source_sha256: String,
@@ -247,6 +249,8 @@ async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
         environment: live.environment,
         role: live.role_arn,
         retention_days,
+        architecture: live.architecture,
+        layers: live.layers,
         code_sha256: live.code_sha256,
         source_sha256: String::new(),
         zip,
@@ -537,6 +541,12 @@ fn render(
         }
         if let Some(days) = f.retention_days {
             let _ = writeln!(w, "log_retention_days = {days}");
+        }
+        if f.architecture != crate::model::Architecture::default() {
+            let _ = writeln!(w, "architecture = {}", q(f.architecture.as_str()));
+        }
+        if !f.layers.is_empty() {
+            let _ = writeln!(w, "layers = {}", list(&f.layers));
         }
         let _ = writeln!(
             w,

@@ -15,22 +15,38 @@ pub enum Template {
 impl Template {
     /// (path relative to the stack's directory, contents) of every file the template writes.
     fn files(self, name: &str) -> Vec<(&'static str, String)> {
-        let (stack, handler_path, handler) = match self {
+        let (stack, handler_path, handler, deps): (_, _, _, &[(&str, &str)]) = match self {
             Template::Node => (
                 include_str!("../templates/node/stack.toml"),
                 "hello/index.js",
                 include_str!("../templates/node/index.js"),
+                &[
+                    (
+                        "hello/package.json",
+                        include_str!("../templates/node/package.json"),
+                    ),
+                    (
+                        "hello/package-lock.json",
+                        include_str!("../templates/node/package-lock.json"),
+                    ),
+                ],
             ),
             Template::Python => (
                 include_str!("../templates/python/stack.toml"),
                 "hello/index.py",
                 include_str!("../templates/python/index.py"),
+                &[(
+                    "hello/requirements.txt",
+                    include_str!("../templates/python/requirements.txt"),
+                )],
             ),
         };
-        vec![
+        let mut files = vec![
             ("stack.toml", stack.replace("{{name}}", name)),
             (handler_path, handler.to_string()),
-        ]
+        ];
+        files.extend(deps.iter().map(|(p, t)| (*p, t.to_string())));
+        files
     }
 }
 
@@ -159,7 +175,15 @@ mod tests {
             ));
             let _ = std::fs::remove_dir_all(&dir);
             let created = init(&dir, template, Some("demo"), false).unwrap();
-            assert_eq!(created.files.len(), 2);
+            // stack.toml, the handler, and its dependency file(s) with one real dependency.
+            let deps = match template {
+                Template::Node => vec!["package.json", "package-lock.json"],
+                Template::Python => vec!["requirements.txt"],
+            };
+            assert_eq!(created.files.len(), 2 + deps.len());
+            for d in deps {
+                assert!(dir.join("hello").join(d).is_file(), "{d}");
+            }
             let config = StackConfig::load(&dir.join("stack.toml")).unwrap();
             assert_eq!(config.name, "demo");
             let api = config.api.unwrap();

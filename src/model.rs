@@ -119,7 +119,44 @@ pub struct Function {
     pub role_arn: String,
     /// base64(sha256(zip)), as Lambda reports `CodeSha256`.
     pub code_sha256: String,
+    /// The instruction set it runs on (Lambda's `Architectures`, one element; default x86_64).
+    /// Defaulted when absent so a plan saved before this field still parses (and is then found
+    /// stale, not unreadable).
+    #[serde(default)]
+    pub architecture: Architecture,
+    /// Layer version ARNs, in the order Lambda extracts them into /opt.
+    #[serde(default)]
+    pub layers: Vec<String>,
     pub tags: Tags,
+}
+
+/// A function's instruction set: Lambda's `Architectures` holds exactly one of these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Architecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    /// Lambda's spelling: `x86_64` | `arm64`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// From Lambda's spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Architecture> {
+        match s {
+            "x86_64" => Some(Architecture::X86_64),
+            "arm64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +297,10 @@ impl Resource {
                 put("description", quote(&f.description));
                 put("role", f.role_arn.clone());
                 put("code_sha256", f.code_sha256.clone());
+                put("architecture", quote(f.architecture.as_str()));
+                if !f.layers.is_empty() {
+                    put("layers", format!("{:?}", f.layers));
+                }
                 for (k, v) in &f.environment {
                     a.insert(format!("environment.{k}"), quote(v));
                 }

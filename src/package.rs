@@ -16,20 +16,59 @@ pub const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
 pub struct Package {
     pub zip: Vec<u8>,
     pub sha256: String,
+    /// The sum of the files' sizes: what the package unzips to, in bytes.
+    pub unzipped: u64,
+    /// Every entry's name (`/`-separated, relative) and unzipped size in bytes, in zip order.
+    pub files: Vec<(String, u64)>,
+}
+
+/// One directory tree to put in a zip. `skip` decides, from an entry's relative path
+/// (`/`-separated), whether to leave it out (with everything below it).
+pub struct Tree<'a> {
+    pub dir: &'a Path,
+    pub skip: &'a dyn Fn(&str) -> bool,
 }
 
 /// Zips every file below `dir` (following symlinks), in byte order of their relative paths.
 pub fn package(dir: &Path) -> Result<Package> {
-    let mut files = Vec::new();
-    collect(dir, dir, &mut files)?;
-    if files.is_empty() {
-        bail!("source directory {} has no files", dir.display());
+    let pkg = package_trees(&[Tree {
+        dir,
+        skip: &|_| false,
+    }])?;
+    if pkg.zip.len() > MAX_ZIP_BYTES {
+        bail!(
+            "the zip of {} is {} MB, over Lambda's 50 MB limit for a direct upload",
+            dir.display(),
+            pkg.zip.len() / (1024 * 1024)
+        );
     }
-    files.sort();
+    Ok(pkg)
+}
+
+/// Zips several trees as one: a file of a later tree replaces a file of an earlier one at the same
+/// relative path (a function's own files go on top of its installed dependencies). Entries are
+/// sorted by relative path with fixed timestamps and modes, so equal inputs give equal bytes.
+/// Errors: an unreadable file, a symlink loop, or no files at all. The size is the caller's to
+/// check (against [`MAX_ZIP_BYTES`]).
+pub fn package_trees(trees: &[Tree<'_>]) -> Result<Package> {
+    let mut files = std::collections::BTreeMap::new();
+    for tree in trees {
+        collect(tree, &mut files)?;
+    }
+    let Some(last) = trees.last() else {
+        bail!("nothing to package");
+    };
+    if files.is_empty() {
+        bail!("source directory {} has no files", last.dir.display());
+    }
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let mut unzipped = 0;
+    let mut sizes = Vec::with_capacity(files.len());
     for (name, path) in &files {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        unzipped += bytes.len() as u64;
+        sizes.push((name.clone(), bytes.len() as u64));
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .compression_level(Some(6))
@@ -39,37 +78,39 @@ pub fn package(dir: &Path) -> Result<Package> {
         zip.write_all(&bytes)?;
     }
     let zip = zip.finish()?.into_inner();
-    if zip.len() > MAX_ZIP_BYTES {
-        bail!(
-            "the zip of {} is {} MB, over Lambda's 50 MB limit for a direct upload",
-            dir.display(),
-            zip.len() / (1024 * 1024)
-        );
-    }
     let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
-    Ok(Package { zip, sha256 })
+    Ok(Package {
+        zip,
+        sha256,
+        unzipped,
+        files: sizes,
+    })
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-    for entry in entries {
-        let path = entry?.path();
-        let meta =
-            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        if meta.is_dir() {
-            collect(root, &path, out)?;
-        } else {
-            let rel = path.strip_prefix(root).expect("walked below root");
-            let name = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push((name, path));
+/// The files of one tree by relative name. walkdir follows symlinks and reports a loop as an
+/// error instead of recursing forever.
+fn collect(tree: &Tree<'_>, out: &mut std::collections::BTreeMap<String, PathBuf>) -> Result<()> {
+    let walk = walkdir::WalkDir::new(tree.dir)
+        .follow_links(true)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !(tree.skip)(&relative(tree.dir, e.path())));
+    for entry in walk {
+        let entry = entry.with_context(|| format!("cannot read {}", tree.dir.display()))?;
+        if entry.file_type().is_dir() {
+            continue;
         }
+        out.insert(relative(tree.dir, entry.path()), entry.into_path());
     }
     Ok(())
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).expect("walked below root");
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(unix)]
@@ -87,63 +128,38 @@ fn is_executable(_: &Path) -> bool {
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> tempdir::Dir {
-        let d = tempdir::Dir::new();
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
         for (name, body) in files {
-            let p = d.path.join(name);
+            let p = d.path().join(name);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         }
         d
     }
 
-    /// A scratch directory removed on drop (std only, to keep dev-dependencies small).
-    mod tempdir {
-        pub struct Dir {
-            pub path: std::path::PathBuf,
-        }
-        impl Dir {
-            pub fn new() -> Dir {
-                use std::sync::atomic::{AtomicUsize, Ordering};
-                static N: AtomicUsize = AtomicUsize::new(0);
-                let path = std::env::temp_dir().join(format!(
-                    "stackctl-pkg-{}-{}",
-                    std::process::id(),
-                    N.fetch_add(1, Ordering::SeqCst)
-                ));
-                std::fs::create_dir_all(&path).unwrap();
-                Dir { path }
-            }
-        }
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.path);
-            }
-        }
-    }
-
     #[test]
     fn same_content_same_hash_whatever_mtime_or_creation_order() {
         let a = tree(&[("index.js", "x"), ("lib/util.js", "y")]);
         let b = tree(&[("lib/util.js", "y"), ("index.js", "x")]);
-        let file = a.path.join("index.js");
+        let file = a.path().join("index.js");
         let f = std::fs::File::options().write(true).open(&file).unwrap();
         f.set_modified(
             std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000),
         )
         .unwrap();
         assert_eq!(
-            package(&a.path).unwrap().sha256,
-            package(&b.path).unwrap().sha256
+            package(a.path()).unwrap().sha256,
+            package(b.path()).unwrap().sha256
         );
     }
 
     #[test]
     fn content_change_changes_hash_and_entries_are_sorted() {
         let a = tree(&[("b.py", "1"), ("a.py", "1")]);
-        let before = package(&a.path).unwrap();
-        std::fs::write(a.path.join("a.py"), "2").unwrap();
-        let after = package(&a.path).unwrap();
+        let before = package(a.path()).unwrap();
+        std::fs::write(a.path().join("a.py"), "2").unwrap();
+        let after = package(a.path()).unwrap();
         assert_ne!(before.sha256, after.sha256);
         let archive = zip::ZipArchive::new(Cursor::new(after.zip)).unwrap();
         let names: Vec<String> = archive
@@ -151,5 +167,52 @@ mod tests {
             .map(|n| n.unwrap().into_owned())
             .collect();
         assert_eq!(names, ["a.py", "b.py"]);
+    }
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
+    #[test]
+    fn later_trees_replace_earlier_files_and_skips_apply() {
+        let deps = tempfile::tempdir().unwrap();
+        let src = tempfile::tempdir().unwrap();
+        for (root, name, body) in [
+            (deps.path(), "lib/a.py", "dep"),
+            (deps.path(), "app.py", "old"),
+            (deps.path(), "bin/tool", "#!/x"),
+            (src.path(), "app.py", "new"),
+        ] {
+            let p = root.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+        let pkg = package_trees(&[
+            Tree {
+                dir: deps.path(),
+                skip: &|rel| rel == "bin",
+            },
+            Tree {
+                dir: src.path(),
+                skip: &|_| false,
+            },
+        ])
+        .unwrap();
+        let names: Vec<&str> = pkg.files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["app.py", "lib/a.py"]);
+        let mut archive = zip::ZipArchive::new(Cursor::new(pkg.zip)).unwrap();
+        let mut app = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("app.py").unwrap(), &mut app).unwrap();
+        assert_eq!(app, "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_an_error_not_a_hang() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("index.js"), "x").unwrap();
+        std::os::unix::fs::symlink(d.path(), d.path().join("loop")).unwrap();
+        assert!(package(d.path()).is_err());
     }
 }

@@ -382,6 +382,8 @@ mod tests {
             environment: BTreeMap::new(),
             role_arn: format!("arn:aws:iam::1:role/{name}-exec"),
             code_sha256: "x".into(),
+            architecture: Architecture::X86_64,
+            layers: Vec::new(),
             tags: tags(),
         })
     }

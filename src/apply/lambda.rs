@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use std::time::Duration;
 
 /// How long a new role may take to become assumable by Lambda (Terraform allows 5 minutes).
@@ -45,11 +45,11 @@ fn key<'a>(ctx: &Ctx, name: &'a str) -> Result<&'a str> {
         .with_context(|| format!("internal error: {name} is not a function of this stack file"))
 }
 
-/// Zips the source again and checks it is what the plan saw.
+/// Builds the package again (dependencies from the cache) and checks it is what the plan saw.
 fn package(ctx: &Ctx, f: &Function) -> Result<Vec<u8>> {
     let key = key(ctx, &f.name)?;
     let source = &ctx.config.functions[key].source;
-    let pkg = crate::package::package(source)?;
+    let pkg = crate::build::build(&ctx.config, key)?.package;
     if pkg.sha256 != f.code_sha256 {
         bail!(
             "the code in {} changed since the plan was made (sha256 {} → {})\n  = hint: run `stackctl plan` again",
@@ -95,6 +95,8 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
                     .set_variables(Some(f.environment.clone().into_iter().collect()))
                     .build(),
             )
+            .architectures(Architecture::from(f.architecture.as_str()))
+            .set_layers((!f.layers.is_empty()).then(|| f.layers.clone()))
             .code(
                 FunctionCode::builder()
                     .zip_file(Blob::new(zip.clone()))
@@ -190,6 +192,13 @@ async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
 
 async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
     let lambda = &ctx.aws.lambda;
+    // New fields compare the typed live and desired values, not display labels.
+    let live = match &step.live {
+        Some(Resource::Function(l)) => Some(l),
+        _ => None,
+    };
+    let layers_changed = live.is_none_or(|l| l.layers != f.layers);
+    let architecture_changed = live.is_none_or(|l| l.architecture != f.architecture);
     let config_changed = [
         "runtime",
         "handler",
@@ -200,7 +209,8 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
     ]
     .iter()
     .any(|a| step.changed(a))
-        || step.changed_prefix("environment.");
+        || step.changed_prefix("environment.")
+        || layers_changed;
     if config_changed {
         let revision = ctx.revision(&f.name);
         retry(
@@ -221,6 +231,8 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
                             .set_variables(Some(f.environment.clone().into_iter().collect()))
                             .build(),
                     )
+                    // An empty list detaches every layer.
+                    .set_layers(Some(f.layers.clone()))
                     .set_revision_id(revision.clone())
                     .send()
             },
@@ -229,7 +241,8 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
         .ctx(format!("lambda:UpdateFunctionConfiguration {}", f.name))?;
         wait_updated(ctx, &f.name).await?;
     }
-    if step.changed("code_sha256") {
+    // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
+    if step.changed("code_sha256") || architecture_changed {
         let zip = package(ctx, f)?;
         let revision = ctx.revision(&f.name);
         retry(SETTLE, is_busy, || {
@@ -237,6 +250,7 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
                 .update_function_code()
                 .function_name(&f.name)
                 .zip_file(Blob::new(zip.clone()))
+                .architectures(Architecture::from(f.architecture.as_str()))
                 .set_revision_id(revision.clone())
                 .send()
         })

@@ -4,7 +4,9 @@
 
 pub mod aws_limits;
 mod diag;
+pub mod env;
 mod plain;
+mod platform;
 mod raw;
 mod validate;
 
@@ -21,7 +23,10 @@ pub struct StackConfig {
     /// The file it was read from, and its text (for pointing at a source span later).
     pub path: PathBuf,
     pub text: String,
+    /// The stack's name: `[stack] name`, plus `-<env>` with `--env` (see [`env::stack_name`]).
     pub name: String,
+    /// The environment chosen with `--env` (`[env.NAME]`), if any.
+    pub env: Option<String>,
     pub region: Option<String>,
     pub functions: BTreeMap<String, FunctionConfig>,
     pub api: Option<ApiConfig>,
@@ -67,6 +72,12 @@ pub struct FunctionConfig {
     pub log_retention_days: Option<i32>,
     /// An existing role to use instead of the one the stack creates.
     pub role: Option<String>,
+    /// `x86_64` (default) or `arm64`.
+    pub architecture: crate::model::Architecture,
+    /// Existing layer version ARNs, in order (at most 5).
+    pub layers: Vec<String>,
+    /// Where `layers` is written (each ARN's span), for errors found later (a missing layer, size).
+    pub layer_spans: Vec<Range<usize>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -128,8 +139,14 @@ pub const DEFAULT_CORS_HEADERS: [&str; 5] = [
 ];
 
 impl StackConfig {
-    /// Reads and validates a stack file.
+    /// Reads and validates a stack file that has no environments.
     pub fn load(path: &Path) -> anyhow::Result<StackConfig> {
+        Self::load_env(path, None)
+    }
+
+    /// Reads and validates a stack file with environment `env`'s overrides (`--env`); a file
+    /// with `[env.*]` tables and no `env` is refused, listing them.
+    pub fn load_env(path: &Path, env: Option<&str>) -> anyhow::Result<StackConfig> {
         let bytes = std::fs::read(path).map_err(|e| {
             anyhow::anyhow!(
                 "cannot read {}: {e}\n  = hint: run `stackctl init` to create one, or pass -f PATH",
@@ -152,13 +169,27 @@ impl StackConfig {
                 .into());
             }
         };
-        Ok(Self::parse(path, &text)?)
+        Ok(Self::parse_env(path, &text, env)?)
     }
 
     /// Parses and validates stack-file text; `path` locates the file and its source directories.
     pub fn parse(path: &Path, text: &str) -> Result<StackConfig, ConfigError> {
-        let raw = raw::parse(text).map_err(|d| ConfigError::new(path, text, vec![d]))?;
-        validate::validate(path, text, raw).map_err(|ds| ConfigError::new(path, text, ds))
+        Self::parse_env(path, text, None)
+    }
+
+    /// [`StackConfig::parse`] with environment `env`'s overrides merged in.
+    pub fn parse_env(
+        path: &Path,
+        text: &str,
+        env: Option<&str>,
+    ) -> Result<StackConfig, ConfigError> {
+        let raw = raw::parse(text, env).map_err(|d| ConfigError::new(path, text, vec![d]))?;
+        validate::validate(path, text, raw, env).map_err(|ds| ConfigError::new(path, text, ds))
+    }
+
+    /// The environments (`[env.NAME]`) a stack file's text defines; empty when it has none.
+    pub fn environments(text: &str) -> Vec<String> {
+        raw::environments(text)
     }
 
     /// The physical name of a function: `<stack>-<key>`.

@@ -56,6 +56,8 @@ pub struct RawFunction {
     pub secrets: Vec<Spanned<String>>,
     pub log_retention_days: Option<Spanned<i64>>,
     pub role: Option<Spanned<String>>,
+    pub architecture: Option<Spanned<String>>,
+    pub layers: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,12 +91,24 @@ pub struct RawRoute {
     pub test_body: Option<Spanned<String>>,
 }
 
-/// Parses TOML into the raw shape; syntax, type and unknown-key errors come back located.
-pub fn parse(text: &str) -> Result<RawFile, Diagnostic> {
+/// Parses TOML into the raw shape, with environment `env`'s overrides merged in (see
+/// [`super::env`]); syntax, type, unknown-key and environment errors come back located.
+pub fn parse(text: &str, env: Option<&str>) -> Result<RawFile, Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic::new("the stack file is empty", 0..0)
             .hint("start from `stackctl init`, or add a [stack] table with a name"));
     }
-    toml::from_str::<RawFile>(text)
-        .map_err(|e| super::plain::diagnostic(text, e.span().unwrap_or(0..0), e.message().trim()))
+    let plain = |e: toml::de::Error| {
+        super::plain::diagnostic(text, e.span().unwrap_or(0..0), e.message().trim())
+    };
+    let mut root = toml::de::DeTable::parse(text).map_err(plain)?;
+    super::env::overlay(&mut root, env)?;
+    RawFile::deserialize(toml::de::Deserializer::from(root)).map_err(plain)
+}
+
+/// The environments a file defines (`[env.NAME]`), or none when it does not parse.
+pub fn environments(text: &str) -> Vec<String> {
+    toml::de::DeTable::parse(text)
+        .map(|root| super::env::names(root.get_ref()))
+        .unwrap_or_default()
 }

@@ -13,10 +13,16 @@ use toml::Spanned;
 const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
-pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Vec<Diagnostic>> {
+pub fn validate(
+    path: &Path,
+    text: &str,
+    raw: RawFile,
+    env: Option<&str>,
+) -> Result<StackConfig, Vec<Diagnostic>> {
     let mut v = Validator {
         diagnostics: Vec::new(),
         text: text.to_string(),
+        env: env.map(str::to_string),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
 
@@ -28,6 +34,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
         format!("invalid stack name {name:?}"),
         "use 1 to 32 lowercase letters, digits or '-', starting with a letter",
     );
+    let name = super::env::stack_name(&name, env);
     let region = stack.region.as_ref().map(|r| {
         let ok = !r.get_ref().is_empty()
             && r.get_ref()
@@ -64,6 +71,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
             path: path.to_path_buf(),
             text: text.to_string(),
             name,
+            env: env.map(str::to_string),
             region,
             functions,
             api,
@@ -77,6 +85,7 @@ pub fn validate(path: &Path, text: &str, raw: RawFile) -> Result<StackConfig, Ve
 struct Validator {
     diagnostics: Vec<Diagnostic>,
     text: String,
+    env: Option<String>,
 }
 
 impl Validator {
@@ -97,14 +106,31 @@ impl Validator {
     ) -> Option<FunctionConfig> {
         let before = self.diagnostics.len();
         let table = f.get_ref();
-        let physical = format!("{stack}-{key}-exec");
         self.check(
-            is_function_key(key) && physical.len() <= 64,
+            is_function_key(key),
             f,
             format!("invalid function name {key:?}"),
-            "use lowercase letters, digits, '-' or '_', starting with a letter; \
-             `<stack>-<name>-exec` must fit in 64 characters",
+            "use lowercase letters, digits, '-' or '_', starting with a letter",
         );
+        // Lambda function names and IAM role names are at most 64 characters.
+        let physical = [
+            Some(("function", format!("{stack}-{key}"))),
+            table
+                .role
+                .is_none()
+                .then(|| ("role", format!("{stack}-{key}-exec"))),
+        ];
+        for (kind, name) in physical.into_iter().flatten() {
+            self.check(
+                name.len() <= 64,
+                f,
+                format!(
+                    "the {kind} name {name} is {} characters; AWS allows 64",
+                    name.len()
+                ),
+                "shorten the function's key, the stack name or the environment name",
+            );
+        }
         self.check(
             format!("{stack}-{key}").len() <= limits::NAME_MAX,
             f,
@@ -213,6 +239,10 @@ impl Validator {
                 "put the handler's file in it, e.g. index.js or index.py",
             );
         }
+        let architecture =
+            super::platform::architecture(table.architecture.as_ref(), &mut self.diagnostics);
+        let (layers, layer_spans) =
+            super::platform::layers(table.layers.as_ref(), &mut self.diagnostics);
         if self.diagnostics.len() > before {
             return None;
         }
@@ -236,6 +266,9 @@ impl Validator {
                 .as_ref()
                 .map(|r| *r.get_ref() as i32),
             role: table.role.as_ref().map(|r| r.get_ref().clone()),
+            architecture,
+            layers,
+            layer_spans,
         })
     }
 
@@ -303,10 +336,10 @@ impl Validator {
         functions: &BTreeSet<String>,
     ) -> ApiConfig {
         let a = api.get_ref();
-        let name = a
-            .name
-            .as_ref()
-            .map_or_else(|| format!("{stack}-api"), |n| n.get_ref().clone());
+        let name = a.name.as_ref().map_or_else(
+            || format!("{stack}-api"),
+            |n| super::env::api_name(n.get_ref().clone(), self.env.as_deref()),
+        );
         if let Some(n) = &a.name {
             self.check(
                 !n.get_ref().trim().is_empty() && n.get_ref().len() <= 1024,

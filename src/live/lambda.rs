@@ -2,7 +2,7 @@
 
 use super::{Found, not_owned};
 use crate::aws::{Aws, CallExt, is_not_found};
-use crate::model::{Function, Permission, Resource, SID_PREFIX, STACK_TAG};
+use crate::model::{Architecture, Function, Permission, Resource, SID_PREFIX, STACK_TAG};
 use anyhow::Result;
 use futures::future::try_join_all;
 use std::collections::BTreeMap;
@@ -80,6 +80,17 @@ pub fn function_of(
             .unwrap_or_default(),
         role_arn: c.role().unwrap_or_default().to_string(),
         code_sha256: c.code_sha256().unwrap_or_default().to_string(),
+        // Lambda's default when it reports none (older functions, some emulators).
+        architecture: c
+            .architectures()
+            .first()
+            .and_then(|a| Architecture::parse(a.as_str()))
+            .unwrap_or_default(),
+        layers: c
+            .layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_string))
+            .collect(),
         tags,
     }
 }

@@ -4,6 +4,7 @@
 mod apigw;
 mod iam;
 mod lambda;
+pub mod layers;
 mod logs;
 
 use crate::aws::Aws;

@@ -1,5 +1,8 @@
 // POST /hello greets the "name" in the JSON body; HEAD /hello answers with the headers only.
 // API Gateway's Lambda proxy integration needs { statusCode, headers, body } with a string body.
+// uuid comes from package.json: stackctl installs it (npm ci --omit=dev) into the package.
+const { v4: uuidv4 } = require("uuid");
+
 const ALLOW_ORIGIN = process.env.ALLOW_ORIGIN || "*";
 
 exports.handler = async (event) => {
@@ -21,7 +24,10 @@ exports.handler = async (event) => {
     return respond(400, JSON.stringify({ error: "the body must be JSON" }));
   }
   const greeting = process.env.GREETING || "hello";
-  return respond(200, JSON.stringify({ message: `${greeting}, ${name}!` }));
+  return respond(
+    200,
+    JSON.stringify({ message: `${greeting}, ${name}!`, request_id: uuidv4() }),
+  );
 };
 
 function respond(statusCode, body) {

@@ -1,11 +1,14 @@
 """POST /hello greets the "name" in the JSON body; HEAD /hello answers with the headers only.
 
 API Gateway's Lambda proxy integration needs {statusCode, headers, body} with a string body.
+shortuuid comes from requirements.txt: stackctl installs it into the package for Lambda.
 """
 
 import base64
 import json
 import os
+
+import shortuuid
 
 ALLOW_ORIGIN = os.environ.get("ALLOW_ORIGIN", "*")
 
@@ -26,7 +29,8 @@ def handler(event, context):
     if not isinstance(name, str) or not name:
         name = "world"
     greeting = os.environ.get("GREETING", "hello")
-    return respond(200, json.dumps({"message": f"{greeting}, {name}!"}))
+    answer = {"message": f"{greeting}, {name}!", "request_id": shortuuid.uuid()}
+    return respond(200, json.dumps(answer))
 
 
 def respond(status, body):

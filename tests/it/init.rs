@@ -86,6 +86,11 @@ async fn init_plan_apply_post(template: &str) {
     );
     let body: serde_json::Value = serde_json::from_slice(&posted.bytes().await.unwrap()).unwrap();
     assert_eq!(body["message"], "hello, Ada!");
+    // The template's one dependency (uuid / shortuuid) was installed, packaged and imported.
+    assert!(
+        body["request_id"].as_str().is_some_and(|id| id.len() >= 22),
+        "{body}"
+    );
 
     let head = http.head(&url).send().await.unwrap();
     assert_eq!(head.status(), 200);

@@ -169,12 +169,18 @@ impl Stack {
     /// Runs stackctl against this stack's file and emulator; returns the output with stdout,
     /// stderr and exit code, and the AWS calls it made.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, |_| {})
+    }
+
+    /// Like [`Stack::run`], with the command adjusted first (an environment variable, say).
+    pub fn run_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
         let _ = std::fs::remove_file(&self.call_log);
         // `import` writes the stack directory itself: the log's directory must exist first.
         std::fs::create_dir_all(self.call_log.parent().unwrap()).unwrap();
         let mut cmd = stackctl_command(&self.emu);
         cmd.arg("-f").arg(self.file()).args(args);
         cmd.env("STACKCTL_CALL_LOG", &self.call_log);
+        adjust(&mut cmd);
         let output = cmd.output().expect("stackctl runs");
         // stackctl creates the log when it builds its AWS clients: a command that never did
         // (an offline refusal) leaves none, and `writes()` refuses to read that as "no writes".
@@ -278,6 +284,7 @@ pub fn stackctl_command(emu: &Emulator) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
     cmd.env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("STACKCTL_ENV")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", REGION)
