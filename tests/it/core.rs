@@ -186,7 +186,7 @@ on_both!(
             "create method GET /items/{id}".to_string(),
             "create method OPTIONS /items/{id}".to_string(),
             "delete method HEAD /hello".to_string(),
-            "replace method OPTIONS /hello".to_string(),
+            "update method OPTIONS /hello".to_string(),
             "update stage prod".to_string(),
             head_perm("GET-items"),
             head_perm("HEAD-hello"),
