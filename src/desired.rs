@@ -3,7 +3,7 @@
 
 use crate::config::{ApiConfig, LogLevel, StackConfig};
 use crate::model::*;
-use serde_json::json;
+use crate::names::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the desired state depends on that is not in the file.
@@ -18,107 +18,6 @@ pub struct Env {
     pub code: BTreeMap<String, String>,
     /// The account's cloudwatchRoleArn when it names a usable role (adopted as it is).
     pub usable_cloudwatch_role: Option<String>,
-}
-
-pub fn stack_tags(stack: &str) -> Tags {
-    Tags::from([(STACK_TAG.to_string(), stack.to_string())])
-}
-
-pub fn role_name(stack: &str, key: &str) -> String {
-    format!("{stack}-{key}-exec")
-}
-
-pub fn log_group_name(function: &str) -> String {
-    format!("/aws/lambda/{function}")
-}
-
-/// Prefix of the execution-log groups API Gateway writes a stage's logs to.
-pub const EXECUTION_LOGS_PREFIX: &str = "API-Gateway-Execution-Logs_";
-/// Stands for the REST API id in a name planned before the API exists; apply fills it in.
-pub const API_ID_PLACEHOLDER: &str = "{apiId}";
-
-/// `API-Gateway-Execution-Logs_{apiId}/{stage}`: where API Gateway writes a stage's execution
-/// logs. It creates the group itself (untagged, never expiring) unless it exists first.
-pub fn execution_log_group(api_id: Option<&str>, stage: &str) -> String {
-    format!(
-        "{EXECUTION_LOGS_PREFIX}{}/{stage}",
-        api_id.unwrap_or(API_ID_PLACEHOLDER)
-    )
-}
-
-pub fn trust_policy(service: &str) -> String {
-    canonical_json(
-        &json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole"
-            }]
-        })
-        .to_string(),
-    )
-}
-
-/// Least privilege: write to the function's own log group, nothing else.
-pub fn execution_policy(env: &Env, function: &str) -> String {
-    let arn = format!(
-        "arn:{}:logs:{}:{}:log-group:{}:*",
-        env.partition,
-        env.region,
-        env.account,
-        log_group_name(function)
-    );
-    canonical_json(
-        &json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": arn
-            }]
-        })
-        .to_string(),
-    )
-}
-
-pub fn role_arn(env: &Env, name: &str) -> String {
-    format!("arn:{}:iam::{}:role/{}", env.partition, env.account, name)
-}
-
-pub fn function_arn(env: &Env, name: &str) -> String {
-    format!(
-        "arn:{}:lambda:{}:{}:function:{}",
-        env.partition, env.region, env.account, name
-    )
-}
-
-pub fn integration_uri(env: &Env, function: &str) -> String {
-    format!(
-        "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
-        env.partition,
-        env.region,
-        function_arn(env, function)
-    )
-}
-
-/// `arn:aws:execute-api:{region}:{account}:{apiId}/*/{METHOD}/{path}`, with path variables as `*`.
-pub fn source_arn(env: &Env, api_id: &str, verb: &str, path: &str) -> String {
-    let verb = if verb == "ANY" { "*" } else { verb };
-    let path: Vec<&str> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| if s.starts_with('{') { "*" } else { s })
-        .collect();
-    format!(
-        "arn:{}:execute-api:{}:{}:{}/*/{}/{}",
-        env.partition,
-        env.region,
-        env.account,
-        api_id,
-        verb,
-        path.join("/")
-    )
 }
 
 /// Every resource the file describes.

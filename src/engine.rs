@@ -329,7 +329,7 @@ pub fn outputs(
             .keys()
             .map(|k| config.function_name(k))
             .filter(|n| existing.contains(n))
-            .map(|n| (n.clone(), desired::function_arn(&env, &n)))
+            .map(|n| (n.clone(), crate::names::function_arn(&env, &n)))
             .collect(),
     }
 }

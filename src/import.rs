@@ -4,7 +4,8 @@
 //! the next plan adopt exactly these resources (add the stack's tags) instead of reporting them as
 //! look-alikes.
 
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::Service::ApiGateway;
+use crate::aws::{Absent, Aws, CallExt, is_not_found};
 use crate::config::{DEFAULT_CORS_HEADERS, is_function_key, is_stack_name};
 use crate::model::STACK_TAG;
 use anyhow::{Context, Result, bail};
@@ -226,7 +227,7 @@ async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
     let zip = download(aws, location)
         .await
         .with_context(|| format!("cannot download the code of function {name}"))?;
-    let group = crate::desired::log_group_name(name);
+    let group = crate::names::log_group_name(name);
     let retention_days = aws
         .logs
         .describe_log_groups()
@@ -297,18 +298,17 @@ async fn download(aws: &Aws, location: &str) -> Result<Vec<u8>> {
 
 async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api> {
     let rest = match aws
-        .pacer
-        .send("GetRestApi", || {
+        .call(ApiGateway, "GetRestApi", id, || {
             aws.apigw.get_rest_api().rest_api_id(id).send()
         })
         .await
+        .found()?
     {
-        Ok(rest) => rest,
-        Err(e) if is_not_found(&e) => bail!(
+        Some(rest) => rest,
+        None => bail!(
             "REST API {id} does not exist in {}; nothing was imported\n  = hint: the id is the first part of the invoke URL (https://ID.execute-api...); check the region too (--region or AWS_REGION)",
             aws.region
         ),
-        Err(e) => return Err(e).ctx(format!("apigateway:GetRestApi {id}")),
     };
     if let Some(owner) = rest.tags().and_then(|t| t.get(STACK_TAG)) {
         bail!(
@@ -327,12 +327,10 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
     }
     let resources = crate::live::list_resources(aws, id).await?;
     let stages = aws
-        .pacer
-        .send("GetStages", || {
+        .call(ApiGateway, "GetStages", &id, || {
             aws.apigw.get_stages().rest_api_id(id).send()
         })
-        .await
-        .ctx(format!("apigateway:GetStages {id}"))?;
+        .await?;
 
     let mut api = Api {
         id: id.to_string(),

@@ -18,6 +18,7 @@ pub mod live;
 pub mod local;
 pub mod logs;
 pub mod model;
+pub mod names;
 pub mod package;
 pub mod plan;
 pub mod policy;

@@ -197,7 +197,7 @@ fn collapse_subsumed_deletes(changes: &mut Vec<Change>) {
 }
 
 fn is_execution_log_group(name: &str) -> bool {
-    name.starts_with(crate::desired::EXECUTION_LOGS_PREFIX)
+    name.starts_with(crate::names::EXECUTION_LOGS_PREFIX)
 }
 
 /// Whether the last path part is a variable: `{id}` or a greedy `{proxy+}`.
@@ -263,9 +263,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             Some(Resource::LogGroup(g)) => deps.extend(all(&|o| {
                 o.action == Action::Delete
                     && match o.address.kind {
-                        Kind::Function => crate::desired::log_group_name(&o.address.name) == g.name,
+                        Kind::Function => crate::names::log_group_name(&o.address.name) == g.name,
                         Kind::Role => o.address.name.strip_suffix("-exec").is_some_and(|f| {
-                            crate::desired::log_group_name(f) == g.name
+                            crate::names::log_group_name(f) == g.name
                         }),
                         _ => false,
                     }
@@ -292,7 +292,7 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         Some(Resource::Role(r)) => {
             if let Some(function) = r.name.strip_suffix("-exec") {
                 add(
-                    find(Kind::LogGroup, &crate::desired::log_group_name(function))
+                    find(Kind::LogGroup, &crate::names::log_group_name(function))
                         .filter(|&j| forward(&changes[j])),
                 );
             }
@@ -301,10 +301,8 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             if let Some(role) = f.role_arn.rsplit('/').next() {
                 add(find(Kind::Role, role).filter(|&j| forward(&changes[j])));
             }
-            add(
-                find(Kind::LogGroup, &crate::desired::log_group_name(&f.name))
-                    .filter(|&j| forward(&changes[j])),
-            );
+            add(find(Kind::LogGroup, &crate::names::log_group_name(&f.name))
+                .filter(|&j| forward(&changes[j])));
         }
         Some(Resource::ApiResource(r)) => {
             add(api);
@@ -492,7 +490,7 @@ mod tests {
     fn log_groups_are_created_first_and_deleted_last() {
         let group = |name: &str| {
             Resource::LogGroup(LogGroup {
-                name: crate::desired::log_group_name(name),
+                name: crate::names::log_group_name(name),
                 retention_days: None,
                 tags: tags(),
             })

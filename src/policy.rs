@@ -10,9 +10,10 @@
 //! "Statement":[…]}` is 54 bytes, plus each statement, plus a comma between statements. Checked
 //! against sizes measured on AWS: 61 short routes 19,329 bytes, 65 routes 20,593 bytes.
 
-use crate::desired::{Env, function_arn, source_arn};
+use crate::desired::Env;
 use crate::live::Conflict;
 use crate::model::{Permission, Resource, SID_PREFIX};
+use crate::names::{function_arn, source_arn};
 use serde_json::json;
 use std::collections::BTreeMap;
 

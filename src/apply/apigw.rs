@@ -3,8 +3,9 @@
 //! methods are in `method.rs`, the stage and its deployments in `stage.rs`.
 
 use super::{Ctx, method, stage};
+use crate::aws::Service::ApiGateway;
 use crate::aws::retry::{after_failure, retry};
-use crate::aws::{CallExt, code, is_not_found};
+use crate::aws::{Absent, AwsError, call_name, describe};
 use crate::diff::Action;
 use crate::model::*;
 use crate::plan::Step;
@@ -67,10 +68,7 @@ pub(super) fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
 }
 
 pub(super) fn api_arn(ctx: &Ctx, api_id: &str) -> String {
-    format!(
-        "arn:{}:apigateway:{}::/restapis/{api_id}",
-        ctx.env.partition, ctx.env.region
-    )
+    crate::names::rest_api_arn(&ctx.env.partition, &ctx.env.region, api_id)
 }
 
 /// How long after creating the stack's REST API a concurrent apply's create is looked for.
@@ -109,7 +107,7 @@ where
                 tokio::time::sleep(delay).await;
                 attempt += 1;
             }
-            _ => return Err(err).ctx(format!("apigateway:{op} {what}")),
+            _ => return Err(describe(call_name(ApiGateway, op, what), &err).into()),
         }
     }
 }
@@ -157,21 +155,15 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
         all = tagged_apis(ctx).await?;
     }
     if let Some((winner, _)) = all.first().filter(|(w, _)| *w != id) {
-        match ctx
-            .aws
-            .pacer
-            .send("DeleteRestApi", || {
-                gw.delete_rest_api().rest_api_id(&id).send()
-            })
+        ctx.aws
+            .call(
+                ApiGateway,
+                "DeleteRestApi",
+                format!("{id} (a duplicate of {winner} made by a concurrent apply)"),
+                || gw.delete_rest_api().rest_api_id(&id).send(),
+            )
             .await
-        {
-            Err(e) if !is_not_found(&e) => {
-                return Err(e).ctx(format!(
-                    "apigateway:DeleteRestApi {id} (a duplicate of {winner} made by a concurrent apply)"
-                ));
-            }
-            _ => {}
-        }
+            .gone_ok()?;
         id = winner.clone();
         root = None;
     } else if write_model(ctx, &id, api).await? {
@@ -194,8 +186,7 @@ async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<bool> {
     let body = super::openapi::document(&api.name, &methods).to_string();
     let written = ctx
         .aws
-        .pacer
-        .send("PutRestApi", || {
+        .call(ApiGateway, "PutRestApi", id, || {
             ctx.aws
                 .apigw
                 .put_rest_api()
@@ -207,9 +198,7 @@ async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<bool> {
         .await;
     let written = match written {
         Ok(_) => true,
-        Err(e) if code(&e) == Some("LimitExceededException") => {
-            return Err(e).ctx(format!("apigateway:PutRestApi {id}"));
-        }
+        Err(e) if e.code.as_deref() == Some("LimitExceededException") => return Err(e.into()),
         Err(_) => false,
     };
     ctx.bulk
@@ -223,7 +212,7 @@ async fn tagged_apis(ctx: &Ctx) -> Result<Vec<(String, i64)>> {
     let apis = crate::live::list_rest_apis(&ctx.aws).await?;
     let mut found: Vec<(String, i64)> = apis
         .iter()
-        .filter(|a| crate::live::owned(a.tags(), &ctx.config.name))
+        .filter(|a| crate::names::is_owned(a.tags(), &ctx.config.name))
         .filter_map(|a| {
             let created = a.created_date().map(|d| d.secs()).unwrap_or(i64::MAX);
             a.id().map(|id| (id.to_string(), created))
@@ -251,20 +240,17 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
     let gw = &ctx.aws.apigw;
     if step.changed("name") {
         ctx.aws
-            .pacer
-            .send("UpdateRestApi", || {
+            .call(ApiGateway, "UpdateRestApi", format!("{id} /name"), || {
                 gw.update_rest_api()
                     .rest_api_id(&id)
                     .patch_operations(replace("/name", &api.name))
                     .send()
             })
-            .await
-            .ctx(format!("apigateway:UpdateRestApi {id} /name"))?;
+            .await?;
     }
     if step.changed("endpoint") {
         ctx.aws
-            .pacer
-            .send("UpdateRestApi", || {
+            .call(ApiGateway, "UpdateRestApi", &id, || {
                 gw.update_rest_api()
                     .rest_api_id(&id)
                     .patch_operations(replace(
@@ -273,37 +259,30 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
                     ))
                     .send()
             })
-            .await
-            .ctx(format!("apigateway:UpdateRestApi {id}"))?;
+            .await?;
     }
     if step.changed_prefix("tags.") {
         ctx.aws
-            .pacer
-            .send("TagResource", || {
+            .call(ApiGateway, "TagResource", &id, || {
                 gw.tag_resource()
                     .resource_arn(api_arn(ctx, &id))
                     .set_tags(Some(api.tags.clone().into_iter().collect()))
                     .send()
             })
-            .await
-            .ctx(format!("apigateway:TagResource {id}"))?;
+            .await?;
     }
     Ok(())
 }
 
 async fn delete_api(ctx: &Ctx) -> Result<()> {
     let id = ctx.api_id()?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteRestApi", || {
+    ctx.aws
+        .call(ApiGateway, "DeleteRestApi", &id, || {
             ctx.aws.apigw.delete_rest_api().rest_api_id(&id).send()
         })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteRestApi {id}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }
 
 async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
@@ -312,8 +291,7 @@ async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let parent_id = ctx.resource_id(if parent.is_empty() { "/" } else { parent })?;
     match ctx
         .aws
-        .pacer
-        .send("CreateResource", || {
+        .call(ApiGateway, "CreateResource", path, || {
             ctx.aws
                 .apigw
                 .create_resource()
@@ -329,21 +307,19 @@ async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
             Ok(())
         }
         // Created by an earlier attempt whose response was lost: learn its id.
-        Err(e) if code(&e) == Some("ConflictException") => {
+        Err(e) if e.is_already_exists() => {
             root_id(ctx, &api_id, None).await?;
             ctx.resource_id(path).map(|_| ())
         }
-        Err(e) => Err(e).ctx(format!("apigateway:CreateResource {path}")),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn delete_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let id = ctx.resource_id(path)?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteResource", || {
+    ctx.aws
+        .call(ApiGateway, "DeleteResource", &path, || {
             ctx.aws
                 .apigw
                 .delete_resource()
@@ -352,17 +328,14 @@ async fn delete_resource(ctx: &Ctx, path: &str) -> Result<()> {
                 .send()
         })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteResource {path}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }
 
 async fn put_gateway_response(ctx: &Ctx, g: &GatewayResponse) -> Result<()> {
     let api_id = ctx.api_id()?;
     ctx.aws
-        .pacer
-        .send("PutGatewayResponse", || {
+        .call(ApiGateway, "PutGatewayResponse", &g.response_type, || {
             ctx.aws
                 .apigw
                 .put_gateway_response()
@@ -371,17 +344,14 @@ async fn put_gateway_response(ctx: &Ctx, g: &GatewayResponse) -> Result<()> {
                 .set_response_parameters(Some(g.parameters.clone().into_iter().collect()))
                 .send()
         })
-        .await
-        .ctx(format!("apigateway:PutGatewayResponse {}", g.response_type))?;
+        .await?;
     Ok(())
 }
 
 async fn delete_gateway_response(ctx: &Ctx, response_type: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteGatewayResponse", || {
+    ctx.aws
+        .call(ApiGateway, "DeleteGatewayResponse", &response_type, || {
             ctx.aws
                 .apigw
                 .delete_gateway_response()
@@ -390,12 +360,8 @@ async fn delete_gateway_response(ctx: &Ctx, response_type: &str) -> Result<()> {
                 .send()
         })
         .await
-    {
-        Err(e) if !is_not_found(&e) => {
-            Err(e).ctx(format!("apigateway:DeleteGatewayResponse {response_type}"))
-        }
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }
 
 /// Points the account's API Gateway logging at the role; a role created moments ago is refused
@@ -404,23 +370,20 @@ async fn update_account(ctx: &Ctx, s: &AccountSettings) -> Result<()> {
     let Some(arn) = &s.cloudwatch_role_arn else {
         return Ok(());
     };
-    let propagating = |e: &aws_sdk_apigateway::error::SdkError<_, _>| {
-        code(e) == Some("BadRequestException")
-            && ProvideErrorMetadata::message(e).is_some_and(|m| m.contains("role ARN"))
-    };
-    retry(Duration::from_secs(120), propagating, || async {
-        ctx.aws
-            .pacer
-            .send("UpdateAccount", || {
-                ctx.aws
-                    .apigw
-                    .update_account()
-                    .patch_operations(replace("/cloudwatchRoleArn", arn))
-                    .send()
-            })
-            .await
-    })
-    .await
-    .ctx("apigateway:UpdateAccount /cloudwatchRoleArn")?;
+    retry(
+        Duration::from_secs(120),
+        AwsError::is_role_propagating,
+        || {
+            ctx.aws
+                .call(ApiGateway, "UpdateAccount", "/cloudwatchRoleArn", || {
+                    ctx.aws
+                        .apigw
+                        .update_account()
+                        .patch_operations(replace("/cloudwatchRoleArn", arn))
+                        .send()
+                })
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -2,9 +2,9 @@
 
 use super::Ctx;
 use crate::aws::{CallExt, code, is_not_found};
-use crate::desired::trust_policy;
 use crate::diff::Action;
 use crate::model::{ROLE_POLICY_NAME, Resource, Role, cloudwatch_policy_arn};
+use crate::names::trust_policy;
 use crate::plan::Step;
 use anyhow::{Result, bail};
 use aws_sdk_iam::types::Tag;

@@ -3,14 +3,13 @@
 
 use super::Ctx;
 use crate::aws::retry::retry;
-use crate::aws::{CallExt, code, is_not_found};
-use crate::desired::{source_arn, stack_tags};
+use crate::aws::{Absent, AwsError, Service::Lambda};
 use crate::diff::Action;
 use crate::model::{Function, Permission, Resource};
+use crate::names::source_arn;
 use crate::plan::Step;
 use anyhow::{Context, Result, bail};
 use aws_sdk_lambda::client::Waiters;
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use std::time::Duration;
@@ -61,71 +60,57 @@ fn package(ctx: &Ctx, f: &Function) -> Result<Vec<u8>> {
     Ok(pkg.zip)
 }
 
-fn is_role_not_ready(
-    e: &aws_sdk_lambda::error::SdkError<impl ProvideErrorMetadata, impl std::fmt::Debug>,
-) -> bool {
-    code(e) == Some("InvalidParameterValueException")
-        && e.message().is_some_and(|m| m.contains("cannot be assumed"))
-}
-
-/// "An update is in progress": the function is settling from an earlier write (ours or another
-/// client's); the write is retried. "Already exists" is a different conflict, never retried.
-fn is_busy(
-    e: &aws_sdk_lambda::error::SdkError<impl ProvideErrorMetadata, impl std::fmt::Debug>,
-) -> bool {
-    code(e) == Some("ResourceConflictException")
-        && !e.message().is_some_and(|m| m.contains("already exist"))
-}
-
 async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
     let zip = package(ctx, f)?;
     let lambda = &ctx.aws.lambda;
-    let created = retry(ROLE_PROPAGATION, is_role_not_ready, || {
-        lambda
-            .create_function()
-            .function_name(&f.name)
-            .runtime(Runtime::from(f.runtime.as_str()))
-            .handler(&f.handler)
-            .role(&f.role_arn)
-            .memory_size(f.memory_mb)
-            .timeout(f.timeout_s)
-            .description(&f.description)
-            .environment(
-                Environment::builder()
-                    .set_variables(Some(f.environment.clone().into_iter().collect()))
-                    .build(),
-            )
-            .architectures(Architecture::from(f.architecture.as_str()))
-            .set_layers((!f.layers.is_empty()).then(|| f.layers.clone()))
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(zip.clone()))
-                    .build(),
-            )
-            .set_tags(Some(f.tags.clone().into_iter().collect()))
-            .send()
+    let created = retry(ROLE_PROPAGATION, AwsError::is_role_not_ready, || {
+        ctx.aws.call(Lambda, "CreateFunction", &f.name, || {
+            lambda
+                .create_function()
+                .function_name(&f.name)
+                .runtime(Runtime::from(f.runtime.as_str()))
+                .handler(&f.handler)
+                .role(&f.role_arn)
+                .memory_size(f.memory_mb)
+                .timeout(f.timeout_s)
+                .description(&f.description)
+                .environment(
+                    Environment::builder()
+                        .set_variables(Some(f.environment.clone().into_iter().collect()))
+                        .build(),
+                )
+                .architectures(Architecture::from(f.architecture.as_str()))
+                .set_layers((!f.layers.is_empty()).then(|| f.layers.clone()))
+                .code(
+                    FunctionCode::builder()
+                        .zip_file(Blob::new(zip.clone()))
+                        .build(),
+                )
+                .set_tags(Some(f.tags.clone().into_iter().collect()))
+                .send()
+        })
     })
     .await;
     match created {
         Ok(_) => {}
-        // A create whose response was lost: it exists; the next plan shows any difference.
-        Err(e) if code(&e) == Some("ResourceConflictException") => {
-            let out = lambda
-                .get_function()
-                .function_name(&f.name)
-                .send()
-                .await
-                .ctx(format!("lambda:GetFunction {}", f.name))?;
-            let ours = out.tags().and_then(|t| t.get(crate::model::STACK_TAG))
-                == stack_tags(&ctx.config.name).get(crate::model::STACK_TAG);
-            if !ours {
+        // A create whose response was lost: it exists; the next plan shows any difference. (On
+        // CreateFunction the conflict can only be the name: a function that does not exist
+        // cannot be busy.)
+        Err(e) if e.code.as_deref() == Some("ResourceConflictException") => {
+            let out = ctx
+                .aws
+                .call(Lambda, "GetFunction", &f.name, || {
+                    lambda.get_function().function_name(&f.name).send()
+                })
+                .await?;
+            if !crate::names::is_owned(out.tags(), &ctx.config.name) {
                 bail!(
                     "lambda:CreateFunction {}: a function with this name appeared that this stack does not own",
                     f.name
                 );
             }
         }
-        Err(e) => return Err(e).ctx(format!("lambda:CreateFunction {}", f.name)),
+        Err(e) => return Err(e.into()),
     }
     let out = lambda
         .wait_until_function_active_v2()
@@ -215,121 +200,116 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
         let revision = ctx.revision(&f.name);
         retry(
             ROLE_PROPAGATION,
-            |e| is_role_not_ready(e) || is_busy(e),
+            |e: &AwsError| e.is_role_not_ready() || e.is_busy(),
             || {
-                lambda
-                    .update_function_configuration()
-                    .function_name(&f.name)
-                    .runtime(Runtime::from(f.runtime.as_str()))
-                    .handler(&f.handler)
-                    .role(&f.role_arn)
-                    .memory_size(f.memory_mb)
-                    .timeout(f.timeout_s)
-                    .description(&f.description)
-                    .environment(
-                        Environment::builder()
-                            .set_variables(Some(f.environment.clone().into_iter().collect()))
-                            .build(),
-                    )
-                    // An empty list detaches every layer.
-                    .set_layers(Some(f.layers.clone()))
-                    .set_revision_id(revision.clone())
-                    .send()
+                ctx.aws
+                    .call(Lambda, "UpdateFunctionConfiguration", &f.name, || {
+                        lambda
+                            .update_function_configuration()
+                            .function_name(&f.name)
+                            .runtime(Runtime::from(f.runtime.as_str()))
+                            .handler(&f.handler)
+                            .role(&f.role_arn)
+                            .memory_size(f.memory_mb)
+                            .timeout(f.timeout_s)
+                            .description(&f.description)
+                            .environment(
+                                Environment::builder()
+                                    .set_variables(Some(
+                                        f.environment.clone().into_iter().collect(),
+                                    ))
+                                    .build(),
+                            )
+                            // An empty list detaches every layer.
+                            .set_layers(Some(f.layers.clone()))
+                            .set_revision_id(revision.clone())
+                            .send()
+                    })
             },
         )
-        .await
-        .ctx(format!("lambda:UpdateFunctionConfiguration {}", f.name))?;
+        .await?;
         wait_updated(ctx, &f.name).await?;
     }
     // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
     if step.changed("code_sha256") || architecture_changed {
         let zip = package(ctx, f)?;
         let revision = ctx.revision(&f.name);
-        retry(SETTLE, is_busy, || {
-            lambda
-                .update_function_code()
-                .function_name(&f.name)
-                .zip_file(Blob::new(zip.clone()))
-                .architectures(Architecture::from(f.architecture.as_str()))
-                .set_revision_id(revision.clone())
-                .send()
+        retry(SETTLE, AwsError::is_busy, || {
+            ctx.aws.call(Lambda, "UpdateFunctionCode", &f.name, || {
+                lambda
+                    .update_function_code()
+                    .function_name(&f.name)
+                    .zip_file(Blob::new(zip.clone()))
+                    .architectures(Architecture::from(f.architecture.as_str()))
+                    .set_revision_id(revision.clone())
+                    .send()
+            })
         })
-        .await
-        .ctx(format!("lambda:UpdateFunctionCode {}", f.name))?;
+        .await?;
         wait_updated(ctx, &f.name).await?;
     }
     if step.changed_prefix("tags.") {
-        lambda
-            .tag_resource()
-            .resource(crate::desired::function_arn(&ctx.env, &f.name))
-            .set_tags(Some(f.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .ctx(format!("lambda:TagResource {}", f.name))?;
+        ctx.aws
+            .call(Lambda, "TagResource", &f.name, || {
+                lambda
+                    .tag_resource()
+                    .resource(crate::names::function_arn(&ctx.env, &f.name))
+                    .set_tags(Some(f.tags.clone().into_iter().collect()))
+                    .send()
+            })
+            .await?;
     }
     Ok(())
 }
 
 async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
-    match ctx
-        .aws
-        .lambda
-        .delete_function()
-        .function_name(name)
-        .send()
+    ctx.aws
+        .call(Lambda, "DeleteFunction", name, || {
+            ctx.aws.lambda.delete_function().function_name(name).send()
+        })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("lambda:DeleteFunction {name}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }
 
 async fn add_permission(ctx: &Ctx, p: &Permission) -> Result<()> {
     let api_id = ctx.api_id()?;
     let arn = source_arn(&ctx.env, &api_id, &p.verb, &p.path);
-    // ResourceConflictException means "function busy, try again", or "statement id exists": the
-    // latter after a create whose response was lost, so the statement is there already.
-    let exists = |e: &aws_sdk_lambda::error::SdkError<_, _>| {
-        code(e) == Some("ResourceConflictException")
-            && ProvideErrorMetadata::message(e).is_some_and(|m| m.contains("already exists"))
-    };
-    let added = retry(SETTLE, is_busy, || {
-        ctx.aws
-            .lambda
-            .add_permission()
-            .function_name(&p.function)
-            .statement_id(&p.statement_id)
-            .action("lambda:InvokeFunction")
-            .principal("apigateway.amazonaws.com")
-            .source_arn(&arn)
-            .send()
+    let what = format!("{} {}", p.function, p.statement_id);
+    let added = retry(SETTLE, AwsError::is_busy, || {
+        ctx.aws.call(Lambda, "AddPermission", &what, || {
+            ctx.aws
+                .lambda
+                .add_permission()
+                .function_name(&p.function)
+                .statement_id(&p.statement_id)
+                .action("lambda:InvokeFunction")
+                .principal("apigateway.amazonaws.com")
+                .source_arn(&arn)
+                .send()
+        })
     })
     .await;
     match added {
-        Ok(_) => Ok(()),
-        Err(e) if exists(&e) => Ok(()),
-        Err(e) => Err(e).ctx(format!(
-            "lambda:AddPermission {} {}",
-            p.function, p.statement_id
-        )),
+        // "Statement id exists": after a create whose response was lost, it is there already.
+        Err(e) if !e.is_already_exists() => Err(e.into()),
+        _ => Ok(()),
     }
 }
 
 async fn remove_permission(ctx: &Ctx, p: &Permission) -> Result<()> {
-    let removed = retry(SETTLE, is_busy, || {
-        ctx.aws
-            .lambda
-            .remove_permission()
-            .function_name(&p.function)
-            .statement_id(&p.statement_id)
-            .send()
+    let what = format!("{} {}", p.function, p.statement_id);
+    retry(SETTLE, AwsError::is_busy, || {
+        ctx.aws.call(Lambda, "RemovePermission", &what, || {
+            ctx.aws
+                .lambda
+                .remove_permission()
+                .function_name(&p.function)
+                .statement_id(&p.statement_id)
+                .send()
+        })
     })
-    .await;
-    match removed {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!(
-            "lambda:RemovePermission {} {}",
-            p.function, p.statement_id
-        )),
-        _ => Ok(()),
-    }
+    .await
+    .gone_ok()?;
+    Ok(())
 }

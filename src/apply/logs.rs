@@ -20,22 +20,19 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
 /// The group with the REST API id filled in, for an execution-log group planned before the API
 /// existed (`API-Gateway-Execution-Logs_{apiId}/{stage}`).
 fn resolved(ctx: &Ctx, g: &LogGroup) -> Result<LogGroup> {
-    if !g.name.contains(crate::desired::API_ID_PLACEHOLDER) {
+    if !g.name.contains(crate::names::API_ID_PLACEHOLDER) {
         return Ok(g.clone());
     }
     Ok(LogGroup {
         name: g
             .name
-            .replace(crate::desired::API_ID_PLACEHOLDER, &ctx.api_id()?),
+            .replace(crate::names::API_ID_PLACEHOLDER, &ctx.api_id()?),
         ..g.clone()
     })
 }
 
 fn arn(ctx: &Ctx, name: &str) -> String {
-    format!(
-        "arn:{}:logs:{}:{}:log-group:{}",
-        ctx.env.partition, ctx.env.region, ctx.env.account, name
-    )
+    crate::names::log_group_arn(&ctx.env.partition, &ctx.env.region, &ctx.env.account, name)
 }
 
 async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {

@@ -3,7 +3,8 @@
 //! unchanged is updated in place, with the one call that carries what changed.
 
 use super::Ctx;
-use crate::aws::{CallExt, is_not_found};
+use crate::aws::Absent;
+use crate::aws::Service::ApiGateway;
 use crate::model::{Integration, Method};
 use anyhow::Result;
 use aws_sdk_apigateway::types::IntegrationType;
@@ -38,8 +39,7 @@ pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
     let at = At::of(ctx, m)?;
     let gw = &ctx.aws.apigw;
     ctx.aws
-        .pacer
-        .send("PutMethod", || {
+        .call(ApiGateway, "PutMethod", &at.what, || {
             gw.put_method()
                 .rest_api_id(&at.api_id)
                 .resource_id(&at.id)
@@ -47,14 +47,12 @@ pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
                 .authorization_type(&m.authorization)
                 .send()
         })
-        .await
-        .ctx(format!("apigateway:PutMethod {}", at.what))?;
+        .await?;
     match &m.integration {
         Integration::LambdaProxy { uri, .. } => put_proxy_integration(ctx, &at, &m.verb, uri).await,
         Integration::CorsMock { .. } => {
             ctx.aws
-                .pacer
-                .send("PutMethodResponse", || {
+                .call(ApiGateway, "PutMethodResponse", &at.what, || {
                     gw.put_method_response()
                         .rest_api_id(&at.api_id)
                         .resource_id(&at.id)
@@ -66,11 +64,9 @@ pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
                         .response_models("application/json", "Empty")
                         .send()
                 })
-                .await
-                .ctx(format!("apigateway:PutMethodResponse {}", at.what))?;
+                .await?;
             ctx.aws
-                .pacer
-                .send("PutIntegration", || {
+                .call(ApiGateway, "PutIntegration", &at.what, || {
                     gw.put_integration()
                         .rest_api_id(&at.api_id)
                         .resource_id(&at.id)
@@ -79,8 +75,7 @@ pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
                         .request_templates("application/json", r#"{"statusCode": 200}"#)
                         .send()
                 })
-                .await
-                .ctx(format!("apigateway:PutIntegration {}", at.what))?;
+                .await?;
             put_cors_values(ctx, &at, &m.integration).await
         }
     }
@@ -100,8 +95,7 @@ pub async fn update_method(ctx: &Ctx, m: &Method) -> Result<()> {
 
 async fn put_proxy_integration(ctx: &Ctx, at: &At, verb: &str, uri: &str) -> Result<()> {
     ctx.aws
-        .pacer
-        .send("PutIntegration", || {
+        .call(ApiGateway, "PutIntegration", &at.what, || {
             ctx.aws
                 .apigw
                 .put_integration()
@@ -113,8 +107,7 @@ async fn put_proxy_integration(ctx: &Ctx, at: &At, verb: &str, uri: &str) -> Res
                 .uri(uri)
                 .send()
         })
-        .await
-        .ctx(format!("apigateway:PutIntegration {}", at.what))?;
+        .await?;
     Ok(())
 }
 
@@ -134,8 +127,7 @@ async fn put_cors_values(ctx: &Ctx, at: &At, integration: &Integration) -> Resul
         (header("Origin"), format!("'{allow_origin}'")),
     ]);
     ctx.aws
-        .pacer
-        .send("PutIntegrationResponse", || {
+        .call(ApiGateway, "PutIntegrationResponse", &at.what, || {
             ctx.aws
                 .apigw
                 .put_integration_response()
@@ -147,18 +139,15 @@ async fn put_cors_values(ctx: &Ctx, at: &At, integration: &Integration) -> Resul
                 .response_templates("application/json", "")
                 .send()
         })
-        .await
-        .ctx(format!("apigateway:PutIntegrationResponse {}", at.what))?;
+        .await?;
     Ok(())
 }
 
 pub async fn delete_method(ctx: &Ctx, path: &str, verb: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let id = ctx.resource_id(path)?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteMethod", || {
+    ctx.aws
+        .call(ApiGateway, "DeleteMethod", format!("{verb} {path}"), || {
             ctx.aws
                 .apigw
                 .delete_method()
@@ -168,8 +157,6 @@ pub async fn delete_method(ctx: &Ctx, path: &str, verb: &str) -> Result<()> {
                 .send()
         })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteMethod {verb} {path}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }

@@ -4,7 +4,8 @@
 
 use super::Ctx;
 use super::apigw::{api_arn, create_unique, no_sdk_retries, replace};
-use crate::aws::{CallExt, code, is_not_found};
+use crate::aws::Absent;
+use crate::aws::Service::ApiGateway;
 use crate::model::*;
 use crate::plan::Step;
 use anyhow::Result;
@@ -43,8 +44,7 @@ async fn create_deployment(ctx: &Ctx, api_id: &str, model: &str) -> Result<Strin
 async fn find_deployment(ctx: &Ctx, api_id: &str, description: &str) -> Result<Option<String>> {
     let found = ctx
         .aws
-        .pacer
-        .send("GetDeployments", || {
+        .call(ApiGateway, "GetDeployments", &api_id, || {
             ctx.aws
                 .apigw
                 .get_deployments()
@@ -55,8 +55,7 @@ async fn find_deployment(ctx: &Ctx, api_id: &str, description: &str) -> Result<O
                 .send()
                 .try_collect()
         })
-        .await
-        .ctx(format!("apigateway:GetDeployments {api_id}"))?;
+        .await?;
     Ok(found
         .into_iter()
         .filter(|d| d.description() == Some(description))
@@ -79,8 +78,7 @@ pub async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
     let mut deployment = create_deployment(ctx, &api_id, &s.model).await?;
     match ctx
         .aws
-        .pacer
-        .send("CreateStage", || {
+        .call(ApiGateway, "CreateStage", &s.name, || {
             ctx.aws
                 .apigw
                 .create_stage()
@@ -96,12 +94,10 @@ pub async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
         // Created by an attempt whose response was lost, or by a concurrent apply of the same
         // stack. If the stage already serves a deployment of this very model, that one is kept
         // and ours deleted, so no unused deployment is left; otherwise the stage is pointed at ours.
-        Err(e) if code(&e) == Some("ConflictException") => {
+        Err(e) if e.is_already_exists() => {
             if let Some(theirs) = same_model_deployment(ctx, &api_id, &s.name, &deployment).await? {
-                match ctx
-                    .aws
-                    .pacer
-                    .send("DeleteDeployment", || {
+                ctx.aws
+                    .call(ApiGateway, "DeleteDeployment", &deployment, || {
                         ctx.aws
                             .apigw
                             .delete_deployment()
@@ -110,15 +106,11 @@ pub async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
                             .send()
                     })
                     .await
-                {
-                    Err(e) if !is_not_found(&e) => {
-                        return Err(e).ctx(format!("apigateway:DeleteDeployment {deployment}"));
-                    }
-                    _ => deployment = theirs,
-                }
+                    .gone_ok()?;
+                deployment = theirs;
             }
         }
-        Err(e) => return Err(e).ctx(format!("apigateway:CreateStage {}", s.name)),
+        Err(e) => return Err(e.into()),
     }
     let mut ops = vec![
         replace("/deploymentId", &deployment),
@@ -138,12 +130,10 @@ async fn same_model_deployment(
     let gw = &ctx.aws.apigw;
     let current = ctx
         .aws
-        .pacer
-        .send("GetStage", || {
+        .call(ApiGateway, "GetStage", &stage, || {
             gw.get_stage().rest_api_id(api_id).stage_name(stage).send()
         })
-        .await
-        .ctx(format!("apigateway:GetStage {stage}"))?;
+        .await?;
     let Some(theirs) = current.deployment_id().filter(|d| *d != ours) else {
         return Ok(None);
     };
@@ -156,8 +146,7 @@ async fn same_model_deployment(
 
 async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Option<String>> {
     ctx.aws
-        .pacer
-        .send("GetDeployment", || {
+        .call(ApiGateway, "GetDeployment", &id, || {
             ctx.aws
                 .apigw
                 .get_deployment()
@@ -167,7 +156,7 @@ async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Opt
         })
         .await
         .map(|d| d.description)
-        .ctx(format!("apigateway:GetDeployment {id}"))
+        .map_err(Into::into)
 }
 
 pub async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
@@ -189,25 +178,27 @@ pub async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
     }
     if step.changed_prefix("tags.") {
         ctx.aws
-            .pacer
-            .send("TagResource", || {
-                ctx.aws
-                    .apigw
-                    .tag_resource()
-                    .resource_arn(format!("{}/stages/{}", api_arn(ctx, &api_id), s.name))
-                    .set_tags(Some(s.tags.clone().into_iter().collect()))
-                    .send()
-            })
-            .await
-            .ctx(format!("apigateway:TagResource stage {}", s.name))?;
+            .call(
+                ApiGateway,
+                "TagResource",
+                format!("stage {}", s.name),
+                || {
+                    ctx.aws
+                        .apigw
+                        .tag_resource()
+                        .resource_arn(format!("{}/stages/{}", api_arn(ctx, &api_id), s.name))
+                        .set_tags(Some(s.tags.clone().into_iter().collect()))
+                        .send()
+                },
+            )
+            .await?;
     }
     Ok(())
 }
 
 async fn patch_stage(ctx: &Ctx, api_id: &str, stage: &str, ops: Vec<PatchOperation>) -> Result<()> {
     ctx.aws
-        .pacer
-        .send("UpdateStage", || {
+        .call(ApiGateway, "UpdateStage", &stage, || {
             ctx.aws
                 .apigw
                 .update_stage()
@@ -216,17 +207,14 @@ async fn patch_stage(ctx: &Ctx, api_id: &str, stage: &str, ops: Vec<PatchOperati
                 .set_patch_operations(Some(ops.clone()))
                 .send()
         })
-        .await
-        .ctx(format!("apigateway:UpdateStage {stage}"))?;
+        .await?;
     Ok(())
 }
 
 pub async fn delete_stage(ctx: &Ctx, stage: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
-    match ctx
-        .aws
-        .pacer
-        .send("DeleteStage", || {
+    ctx.aws
+        .call(ApiGateway, "DeleteStage", &stage, || {
             ctx.aws
                 .apigw
                 .delete_stage()
@@ -235,8 +223,6 @@ pub async fn delete_stage(ctx: &Ctx, stage: &str) -> Result<()> {
                 .send()
         })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("apigateway:DeleteStage {stage}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }

@@ -40,6 +40,56 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// The codes each service uses for "no such resource".
+const NOT_FOUND: [&str; 4] = [
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NoSuchEntityException",
+    "NotFoundException",
+];
+
+impl AwsError {
+    /// The resource does not exist, whatever the service calls it.
+    pub fn is_not_found(&self) -> bool {
+        self.code.as_deref().is_some_and(|c| NOT_FOUND.contains(&c))
+    }
+
+    /// Lambda refuses a role IAM has not propagated yet (`InvalidParameterValueException`, "The
+    /// role defined for the function cannot be assumed by Lambda"); it is retried. Lambda has
+    /// no code of its own for it, so the message is read.
+    pub fn is_role_not_ready(&self) -> bool {
+        self.code.as_deref() == Some("InvalidParameterValueException")
+            && self.message.contains("cannot be assumed")
+    }
+
+    /// Lambda's "an update is in progress": the function is settling from an earlier write
+    /// (ours or another client's); the write is retried. "Already exists" shares the code
+    /// (`ResourceConflictException`) and is a different conflict, never retried.
+    pub fn is_busy(&self) -> bool {
+        self.code.as_deref() == Some("ResourceConflictException")
+            && !self.message.contains("already exist")
+    }
+
+    /// API Gateway refuses a logging role IAM has not propagated yet (`BadRequestException`,
+    /// "The role ARN does not have required permissions…"); it is retried.
+    pub fn is_role_propagating(&self) -> bool {
+        self.code.as_deref() == Some("BadRequestException") && self.message.contains("role ARN")
+    }
+
+    /// The resource exists already (a create that lost the race or was sent twice), whatever
+    /// each service calls it; Lambda's `ResourceConflictException` also means "busy", told apart
+    /// by its message.
+    pub fn is_already_exists(&self) -> bool {
+        match self.code.as_deref() {
+            Some(
+                "EntityAlreadyExists" | "ResourceAlreadyExistsException" | "ConflictException",
+            ) => true,
+            Some("ResourceConflictException") => self.message.contains("already exist"),
+            _ => false,
+        }
+    }
+}
+
 /// The AWS error code of a failed call, if AWS answered with one.
 pub fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     match err {
@@ -50,15 +100,7 @@ pub fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
 
 /// Not-found, whatever each service calls it.
 pub fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    matches!(
-        code(err),
-        Some(
-            "ResourceNotFoundException"
-                | "NoSuchEntity"
-                | "NoSuchEntityException"
-                | "NotFoundException"
-        )
-    )
+    code(err).is_some_and(|c| NOT_FOUND.contains(&c))
 }
 
 pub trait CallExt<T> {

@@ -1,11 +1,13 @@
 //! One SDK configuration → the service clients stackctl uses, with a deliberate retry policy,
 //! client-side pacing for API Gateway's quotas, error classification and a record of every call.
 
+mod call;
 mod calls;
 mod errors;
 mod pace;
 pub mod retry;
 
+pub use call::{Absent, Service, call_name};
 pub use calls::{Call, CallLog};
 pub use errors::{AwsError, CallExt, code, describe, is_not_found};
 pub use pace::{PaceStats, Pacer};

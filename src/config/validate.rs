@@ -295,7 +295,7 @@ impl Validator {
         for g in &i.log_groups {
             let ok = defined
                 .iter()
-                .any(|k| crate::desired::log_group_name(&format!("{stack}-{k}")) == *g.get_ref());
+                .any(|k| crate::names::log_group_name(&format!("{stack}-{k}")) == *g.get_ref());
             if self.check(
                 ok,
                 g,

@@ -1,9 +1,11 @@
 //! API Gateway: the stack's REST API found by tag, and everything inside it in a few calls
 //! (GetResources with embedded methods, the stages, the gateway responses, the served deployment).
 
-use super::{Conflict, not_owned, owned};
-use crate::aws::{Aws, CallExt};
+use super::{Conflict, not_owned};
+use crate::aws::Aws;
+use crate::aws::Service::ApiGateway;
 use crate::model::*;
+use crate::names::is_owned;
 use anyhow::Result;
 use aws_sdk_apigateway::types as gw;
 use std::collections::BTreeMap;
@@ -19,36 +21,34 @@ pub struct LiveApi {
 
 /// Every REST API in the account and region (500 a page): tags are how the stack's is found.
 pub async fn list_rest_apis(aws: &Aws) -> Result<Vec<gw::RestApi>> {
-    aws.pacer
-        .send("GetRestApis", || {
-            aws.apigw
-                .get_rest_apis()
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        })
-        .await
-        .ctx("apigateway:GetRestApis")
+    aws.call(ApiGateway, "GetRestApis", "", || {
+        aws.apigw
+            .get_rest_apis()
+            .limit(500)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+    })
+    .await
+    .map_err(Into::into)
 }
 
 /// Every resource of an API with its methods embedded: one call per 500 resources.
 pub async fn list_resources(aws: &Aws, api_id: &str) -> Result<Vec<gw::Resource>> {
-    aws.pacer
-        .send("GetResources", || {
-            aws.apigw
-                .get_resources()
-                .rest_api_id(api_id)
-                .embed("methods")
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        })
-        .await
-        .ctx(format!("apigateway:GetResources {api_id}"))
+    aws.call(ApiGateway, "GetResources", &api_id, || {
+        aws.apigw
+            .get_resources()
+            .rest_api_id(api_id)
+            .embed("methods")
+            .limit(500)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+    })
+    .await
+    .map_err(Into::into)
 }
 
 /// Finds the stack's API by its tag; reports duplicates, and an untagged API with the wanted name.
@@ -61,7 +61,7 @@ pub async fn read_api(
     adopt: Option<&str>,
 ) -> Result<Option<LiveApi>> {
     let apis = list_rest_apis(aws).await?;
-    let ours: Vec<&gw::RestApi> = apis.iter().filter(|a| owned(a.tags(), stack)).collect();
+    let ours: Vec<&gw::RestApi> = apis.iter().filter(|a| is_owned(a.tags(), stack)).collect();
     let mut live = LiveApi::default();
     match ours.as_slice() {
         [] => {
@@ -121,7 +121,7 @@ fn keep_owned_stages(live: &mut LiveApi, stack: &str, wanted: Option<&str>, adop
     let mut conflicts = Vec::new();
     live.resources.retain(|r| match r {
         Resource::Stage(s) => {
-            let ours = s.tags.get(STACK_TAG).is_some_and(|v| v == stack);
+            let ours = is_owned(&s.tags, stack);
             if !ours && !adopted && wanted == Some(s.name.as_str()) {
                 conflicts.push(not_owned("stage", &s.name));
             }
@@ -156,24 +156,22 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
     let (resources, stages, responses) = tokio::try_join!(
         list_resources(aws, &id),
         async {
-            aws.pacer
-                .send("GetStages", || {
-                    aws.apigw.get_stages().rest_api_id(&id).send()
-                })
-                .await
-                .ctx(format!("apigateway:GetStages {id}"))
+            aws.call(ApiGateway, "GetStages", &id, || {
+                aws.apigw.get_stages().rest_api_id(&id).send()
+            })
+            .await
+            .map_err(anyhow::Error::from)
         },
         async {
-            aws.pacer
-                .send("GetGatewayResponses", || {
-                    aws.apigw
-                        .get_gateway_responses()
-                        .rest_api_id(&id)
-                        .limit(500)
-                        .send()
-                })
-                .await
-                .ctx(format!("apigateway:GetGatewayResponses {id}"))
+            aws.call(ApiGateway, "GetGatewayResponses", &id, || {
+                aws.apigw
+                    .get_gateway_responses()
+                    .rest_api_id(&id)
+                    .limit(500)
+                    .send()
+            })
+            .await
+            .map_err(anyhow::Error::from)
         },
     )?;
 
@@ -236,11 +234,7 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
 /// added by TagResource apart from what GetRestApis / GetStages return (AWS shows them in both),
 /// so without this an adopted API would look untagged after apply, forever.
 async fn tags_of_adopted(aws: &Aws, id: &str, live: &mut LiveApi) -> Result<()> {
-    let arn = format!(
-        "arn:{}:apigateway:{}::/restapis/{id}",
-        aws.partition(),
-        aws.region
-    );
+    let arn = crate::names::rest_api_arn(aws.partition(), &aws.region, id);
     for r in &mut live.resources {
         let (tags, arn) = match r {
             Resource::RestApi(a) => (&mut a.tags, arn.clone()),
@@ -248,10 +242,10 @@ async fn tags_of_adopted(aws: &Aws, id: &str, live: &mut LiveApi) -> Result<()> 
             _ => continue,
         };
         let out = aws
-            .pacer
-            .send("GetTags", || aws.apigw.get_tags().resource_arn(&arn).send())
-            .await
-            .ctx(format!("apigateway:GetTags {arn}"))?;
+            .call(ApiGateway, "GetTags", &arn, || {
+                aws.apigw.get_tags().resource_arn(&arn).send()
+            })
+            .await?;
         tags.extend(out.tags.unwrap_or_default());
     }
     Ok(())

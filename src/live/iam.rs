@@ -2,10 +2,11 @@
 //! API Gateway logging role.
 
 use super::{Found, not_owned};
+use crate::aws::Service::ApiGateway;
 use crate::aws::{Aws, CallExt, is_not_found};
 use crate::model::{
-    AccountRole, AccountSettings, CLOUDWATCH_ROLE_NAME, ROLE_POLICY_NAME, Resource, Role,
-    STACK_TAG, Tags, canonical_json,
+    AccountRole, AccountSettings, CLOUDWATCH_ROLE_NAME, ROLE_POLICY_NAME, Resource, Role, Tags,
+    canonical_json,
 };
 use anyhow::Result;
 use futures::future::try_join_all;
@@ -121,7 +122,7 @@ pub async fn read_roles(
     let mut found = Found::default();
     for (name, role) in names.into_iter().zip(roles) {
         let Some(role) = role else { continue };
-        if role.tags.get(STACK_TAG).is_some_and(|s| s == stack) {
+        if crate::names::is_owned(&role.tags, stack) {
             found.resources.push(Resource::Role(role));
         } else if wanted.contains(name) {
             found.conflicts.push(not_owned("role", name));
@@ -138,12 +139,10 @@ pub struct CloudWatch {
 
 pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
     let account = aws
-        .read(
-            aws.pacer
-                .send("GetAccount", || aws.apigw.get_account().send()),
-        )
-        .await
-        .ctx("apigateway:GetAccount")?;
+        .read(aws.call(ApiGateway, "GetAccount", "", || {
+            aws.apigw.get_account().send()
+        }))
+        .await?;
     let current = account.cloudwatch_role_arn().map(str::to_string);
     let usable = match &current {
         Some(arn) => {

@@ -43,9 +43,10 @@ async fn read_function(
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let owned = match tags.get(STACK_TAG) {
-        Some(s) => s == stack,
-        None => adopt,
+    let owned = if tags.contains_key(STACK_TAG) {
+        crate::names::is_owned(&tags, stack)
+    } else {
+        adopt
     };
     let function = function_of(name, c, tags);
     let permissions = if owned { permissions } else { Vec::new() };

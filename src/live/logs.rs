@@ -5,8 +5,8 @@
 
 use super::Conflict;
 use crate::aws::{Aws, CallExt};
-use crate::desired::{log_group_name, stack_tags};
 use crate::model::{LogGroup, Resource, STACK_TAG, Tags};
+use crate::names::{log_group_name, stack_tags};
 use anyhow::Result;
 use futures::future::try_join_all;
 
@@ -125,7 +125,7 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
 /// `DescribeLogGroups` by prefix. Their ownership follows the API's, as a function's group
 /// follows its function: the API id in the name is the stack's own API.
 pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
-    let prefix = crate::desired::execution_log_group(Some(api_id), "");
+    let prefix = crate::names::execution_log_group(Some(api_id), "");
     let groups = aws
         .read(
             aws.logs

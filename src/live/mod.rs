@@ -9,7 +9,6 @@ mod logs;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;
-use crate::desired;
 use crate::model::{Resource, STACK_TAG};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -54,11 +53,6 @@ impl Live {
     }
 }
 
-pub fn owned(tags: Option<&std::collections::HashMap<String, String>>, stack: &str) -> bool {
-    tags.and_then(|t| t.get(STACK_TAG))
-        .is_some_and(|v| v == stack)
-}
-
 /// Reads the live state of `config`'s stack. `for_destroy` skips the checks that only matter when
 /// creating (look-alikes of wanted names, the account's logging role).
 ///
@@ -77,7 +71,7 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         .functions
         .iter()
         .filter(|(_, f)| f.role.is_none())
-        .map(|(k, _)| desired::role_name(stack, k))
+        .map(|(k, _)| crate::names::role_name(stack, k))
         .collect();
     let logging = config
         .api
@@ -131,7 +125,7 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
                 .functions
                 .iter()
                 .filter(|(_, f)| f.role.is_some())
-                .map(|(k, _)| desired::role_name(stack, k)),
+                .map(|(k, _)| crate::names::role_name(stack, k)),
         )
         .filter(|r| !wanted_roles.contains(r))
         .collect();

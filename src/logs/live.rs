@@ -85,12 +85,7 @@ impl LiveTail {
             arns: sources
                 .iter()
                 .map(|s| {
-                    format!(
-                        "arn:{}:logs:{}:{account}:log-group:{}",
-                        aws.partition(),
-                        aws.region,
-                        s.group
-                    )
+                    crate::names::log_group_arn(aws.partition(), &aws.region, &account, &s.group)
                 })
                 .collect(),
         })

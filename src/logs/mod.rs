@@ -108,7 +108,7 @@ pub fn sources(
     let mut out: Vec<Source> = chosen
         .into_iter()
         .map(|name| Source {
-            group: crate::desired::log_group_name(&name),
+            group: crate::names::log_group_name(&name),
             label: name,
             kind: SourceKind::Function,
         })
