@@ -4,8 +4,8 @@
 //! the next plan adopt exactly these resources (add the stack's tags) instead of reporting them as
 //! look-alikes.
 
-use crate::aws::Service::ApiGateway;
-use crate::aws::{Absent, Aws, CallExt, is_not_found};
+use crate::aws::Service::{ApiGateway, Lambda, Logs};
+use crate::aws::{Absent, Aws};
 use crate::config::{DEFAULT_CORS_HEADERS, is_function_key, is_stack_name};
 use crate::model::STACK_TAG;
 use anyhow::{Context, Result, bail};
@@ -200,13 +200,18 @@ fn split_names(
 
 /// Reads a function and downloads its code, writing nothing yet.
 async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
-    let out = match aws.lambda.get_function().function_name(name).send().await {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => bail!(
+    let out = match aws
+        .call(Lambda, "GetFunction", name, || {
+            aws.lambda.get_function().function_name(name).send()
+        })
+        .await
+        .found()?
+    {
+        Some(out) => out,
+        None => bail!(
             "function {name} does not exist in {}; nothing was imported\n  = hint: check the name, and the region (--region or AWS_REGION)",
             aws.region
         ),
-        Err(e) => return Err(e).ctx(format!("lambda:GetFunction {name}")),
     };
     if let Some(owner) = out.tags().and_then(|t| t.get(STACK_TAG)) {
         bail!(
@@ -229,12 +234,13 @@ async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
         .with_context(|| format!("cannot download the code of function {name}"))?;
     let group = crate::names::log_group_name(name);
     let retention_days = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .ctx(format!("logs:DescribeLogGroups {group}"))?
+        .call(Logs, "DescribeLogGroups", &group, || {
+            aws.logs
+                .describe_log_groups()
+                .log_group_name_prefix(&group)
+                .send()
+        })
+        .await?
         .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(group.as_str()))

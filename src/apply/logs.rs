@@ -2,7 +2,8 @@
 //! and retained as the file says (Lambda would otherwise create it untagged on first invoke).
 
 use super::Ctx;
-use crate::aws::{CallExt, code, is_not_found};
+use crate::aws::Absent;
+use crate::aws::Service::Logs;
 use crate::diff::Action;
 use crate::model::{LogGroup, Resource};
 use crate::plan::Step;
@@ -36,18 +37,22 @@ fn arn(ctx: &Ctx, name: &str) -> String {
 }
 
 async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
-    let logs = &ctx.aws.logs;
-    match logs
-        .create_log_group()
-        .log_group_name(&g.name)
-        .set_tags(Some(g.tags.clone().into_iter().collect()))
-        .send()
-        .await
-    {
+    let created = ctx
+        .aws
+        .call(Logs, "CreateLogGroup", &g.name, || {
+            ctx.aws
+                .logs
+                .create_log_group()
+                .log_group_name(&g.name)
+                .set_tags(Some(g.tags.clone().into_iter().collect()))
+                .send()
+        })
+        .await;
+    match created {
         Ok(_) => {}
         // Created since the plan: ours only if it carries our tag (a lost response to our own
         // create); anyone else's group, with events the stack never wrote, is not taken over.
-        Err(e) if code(&e) == Some("ResourceAlreadyExistsException") => {
+        Err(e) if e.is_already_exists() => {
             if !carries_tags(ctx, g).await? {
                 bail!(
                     "log group {} appeared since the plan and does not carry the tag {}; stackctl will not take it over\n  = hint: run `stackctl plan` to see it; adopt it through [import] log_groups or delete it",
@@ -56,7 +61,7 @@ async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
                 );
             }
         }
-        Err(e) => return Err(e).ctx(format!("logs:CreateLogGroup {}", g.name)),
+        Err(e) => return Err(e.into()),
     }
     if g.retention_days.is_some() {
         retention(ctx, g).await?;
@@ -78,12 +83,14 @@ async fn update(ctx: &Ctx, step: &Step, g: &LogGroup) -> Result<()> {
 async fn carries_tags(ctx: &Ctx, g: &LogGroup) -> Result<bool> {
     let out = ctx
         .aws
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn(ctx, &g.name))
-        .send()
-        .await
-        .ctx(format!("logs:ListTagsForResource {}", g.name))?;
+        .call(Logs, "ListTagsForResource", &g.name, || {
+            ctx.aws
+                .logs
+                .list_tags_for_resource()
+                .resource_arn(arn(ctx, &g.name))
+                .send()
+        })
+        .await?;
     let have = out.tags();
     Ok(g.tags
         .iter()
@@ -92,13 +99,15 @@ async fn carries_tags(ctx: &Ctx, g: &LogGroup) -> Result<bool> {
 
 async fn tag(ctx: &Ctx, g: &LogGroup) -> Result<()> {
     ctx.aws
-        .logs
-        .tag_resource()
-        .resource_arn(arn(ctx, &g.name))
-        .set_tags(Some(g.tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .ctx(format!("logs:TagResource {}", g.name))?;
+        .call(Logs, "TagResource", &g.name, || {
+            ctx.aws
+                .logs
+                .tag_resource()
+                .resource_arn(arn(ctx, &g.name))
+                .set_tags(Some(g.tags.clone().into_iter().collect()))
+                .send()
+        })
+        .await?;
     Ok(())
 }
 
@@ -106,34 +115,34 @@ async fn retention(ctx: &Ctx, g: &LogGroup) -> Result<()> {
     let logs = &ctx.aws.logs;
     match g.retention_days {
         Some(days) => {
-            logs.put_retention_policy()
-                .log_group_name(&g.name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .ctx(format!("logs:PutRetentionPolicy {}", g.name))?;
+            ctx.aws
+                .call(Logs, "PutRetentionPolicy", &g.name, || {
+                    logs.put_retention_policy()
+                        .log_group_name(&g.name)
+                        .retention_in_days(days)
+                        .send()
+                })
+                .await?;
         }
         None => {
-            logs.delete_retention_policy()
-                .log_group_name(&g.name)
-                .send()
-                .await
-                .ctx(format!("logs:DeleteRetentionPolicy {}", g.name))?;
+            ctx.aws
+                .call(Logs, "DeleteRetentionPolicy", &g.name, || {
+                    logs.delete_retention_policy()
+                        .log_group_name(&g.name)
+                        .send()
+                })
+                .await?;
         }
     }
     Ok(())
 }
 
 async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
-    match ctx
-        .aws
-        .logs
-        .delete_log_group()
-        .log_group_name(name)
-        .send()
+    ctx.aws
+        .call(Logs, "DeleteLogGroup", name, || {
+            ctx.aws.logs.delete_log_group().log_group_name(name).send()
+        })
         .await
-    {
-        Err(e) if !is_not_found(&e) => Err(e).ctx(format!("logs:DeleteLogGroup {name}")),
-        _ => Ok(()),
-    }
+        .gone_ok()?;
+    Ok(())
 }

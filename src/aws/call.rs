@@ -69,6 +69,22 @@ impl Aws {
         };
         result.map_err(|e| describe(call_name(service, op, target), &e))
     }
+
+    /// [`Aws::call`] for a read: waits until fewer than `--parallelism` reads are in flight.
+    pub async fn read_call<T, E, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        target: impl fmt::Display,
+        send: F,
+    ) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.read(self.call(service, op, target, send)).await
+    }
 }
 
 /// Reading "not found" as an answer rather than a failure.

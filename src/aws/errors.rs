@@ -103,21 +103,6 @@ pub fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     code(err).is_some_and(|c| NOT_FOUND.contains(&c))
 }
 
-pub trait CallExt<T> {
-    /// Names the call (e.g. `lambda:CreateFunction hello-api`) in the error, with a hint.
-    fn ctx(self, call: impl fmt::Display) -> anyhow::Result<T>;
-}
-
-impl<T, E, R> CallExt<T> for Result<T, SdkError<E, R>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
-{
-    fn ctx(self, call: impl fmt::Display) -> anyhow::Result<T> {
-        self.map_err(|e| anyhow::Error::new(describe(call.to_string(), &e)))
-    }
-}
-
 /// The failed call `call` (e.g. `lambda:GetFunction hello-hello`) as an [`AwsError`]: AWS's code
 /// and message, or for failures before AWS answered (no credentials, a refused connection) what
 /// happened in plain words; with a hint saying what to do. Never the error's `Debug` form.

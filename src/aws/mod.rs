@@ -9,7 +9,7 @@ pub mod retry;
 
 pub use call::{Absent, Service, call_name};
 pub use calls::{Call, CallLog};
-pub use errors::{AwsError, CallExt, code, describe, is_not_found};
+pub use errors::{AwsError, code, describe, is_not_found};
 pub use pace::{PaceStats, Pacer};
 
 use anyhow::{Result, bail};
@@ -185,11 +185,10 @@ impl Aws {
     /// The account the credentials belong to.
     pub async fn account(&self) -> Result<String> {
         let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .ctx("sts:GetCallerIdentity")?;
+            .call(Service::Sts, "GetCallerIdentity", "", || {
+                self.sts.get_caller_identity().send()
+            })
+            .await?;
         out.account
             .ok_or_else(|| anyhow::anyhow!("sts:GetCallerIdentity returned no account"))
     }

@@ -3,7 +3,7 @@
 
 use super::{Found, not_owned};
 use crate::aws::Service::ApiGateway;
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::{Absent, Aws, Service::Iam};
 use crate::model::{
     AccountRole, AccountSettings, CLOUDWATCH_ROLE_NAME, ROLE_POLICY_NAME, Resource, Role, Tags,
     canonical_json,
@@ -77,27 +77,25 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>> {
     // Both reads at once: one round trip per role.
     let (role, policy) = tokio::try_join!(
         async {
-            match aws.read(aws.iam.get_role().role_name(name).send()).await {
-                Ok(out) => Ok(out.role),
-                Err(e) if is_not_found(&e) => Ok(None),
-                Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
-            }
+            get_role(aws, name)
+                .await
+                .map(|out| out.and_then(|o| o.role))
         },
         async {
-            match aws
-                .read(
-                    aws.iam
-                        .get_role_policy()
-                        .role_name(name)
-                        .policy_name(ROLE_POLICY_NAME)
-                        .send(),
-                )
-                .await
-            {
-                Ok(out) => Ok(canonical_json(&decode_policy(out.policy_document()))),
-                Err(e) if is_not_found(&e) => Ok("(none)".to_string()),
-                Err(e) => Err(e).ctx(format!("iam:GetRolePolicy {name}")),
-            }
+            aws.read_call(Iam, "GetRolePolicy", name, || {
+                aws.iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(ROLE_POLICY_NAME)
+                    .send()
+            })
+            .await
+            .found()
+            .map(|out| match out {
+                Some(out) => canonical_json(&decode_policy(out.policy_document())),
+                None => "(none)".to_string(),
+            })
+            .map_err(anyhow::Error::from)
         },
     )?;
     let Some(role) = role else { return Ok(None) };
@@ -147,15 +145,12 @@ pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
     let usable = match &current {
         Some(arn) => {
             let name = arn.rsplit('/').next().unwrap_or_default();
-            match aws.read(aws.iam.get_role().role_name(name).send()).await {
-                Ok(out) => out
-                    .role
-                    .and_then(|r| r.assume_role_policy_document().map(str::to_string))
-                    .filter(|doc| trusts(doc, "apigateway.amazonaws.com"))
-                    .map(|_| arn.clone()),
-                Err(e) if is_not_found(&e) => None,
-                Err(e) => return Err(e).ctx(format!("iam:GetRole {name}")),
-            }
+            get_role(aws, name)
+                .await?
+                .and_then(|out| out.role)
+                .and_then(|r| r.assume_role_policy_document().map(str::to_string))
+                .filter(|doc| trusts(doc, "apigateway.amazonaws.com"))
+                .map(|_| arn.clone())
         }
         None => None,
     };
@@ -172,11 +167,20 @@ pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
 }
 
 async fn read_role_exists(aws: &Aws, name: &str) -> Result<bool> {
-    match aws.read(aws.iam.get_role().role_name(name).send()).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(e).ctx(format!("iam:GetRole {name}")),
-    }
+    Ok(get_role(aws, name).await?.is_some())
+}
+
+/// `iam:GetRole`; `None` when there is no such role.
+async fn get_role(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<aws_sdk_iam::operation::get_role::GetRoleOutput>> {
+    Ok(aws
+        .read_call(Iam, "GetRole", name, || {
+            aws.iam.get_role().role_name(name).send()
+        })
+        .await
+        .found()?)
 }
 
 #[cfg(test)]

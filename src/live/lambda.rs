@@ -1,7 +1,7 @@
 //! Lambda: the stack's functions (and orphans among `<stack>-*`), and their invoke permissions.
 
 use super::{Found, not_owned};
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::{Absent, Aws, Service::Lambda};
 use crate::model::{Architecture, Function, Permission, Resource, SID_PREFIX, STACK_TAG};
 use anyhow::Result;
 use futures::future::try_join_all;
@@ -24,14 +24,12 @@ async fn read_function(
     // The policy is read alongside, not after: one round trip per function, not two.
     let (out, permissions) = tokio::try_join!(
         async {
-            match aws
-                .read(aws.lambda.get_function().function_name(name).send())
-                .await
-            {
-                Ok(out) => Ok(Some(out)),
-                Err(e) if is_not_found(&e) => Ok(None),
-                Err(e) => Err(e).ctx(format!("lambda:GetFunction {name}")),
-            }
+            aws.read_call(Lambda, "GetFunction", name, || {
+                aws.lambda.get_function().function_name(name).send()
+            })
+            .await
+            .found()
+            .map_err(anyhow::Error::from)
         },
         read_permissions(aws, name),
     )?;
@@ -98,14 +96,16 @@ pub fn function_of(
 
 /// The statements stackctl added (by their statement-id prefix); others are left alone.
 async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
-    let policy = match aws
-        .read(aws.lambda.get_policy().function_name(name).send())
+    let Some(out) = aws
+        .read_call(Lambda, "GetPolicy", name, || {
+            aws.lambda.get_policy().function_name(name).send()
+        })
         .await
-    {
-        Ok(out) => out.policy.unwrap_or_default(),
-        Err(e) if is_not_found(&e) => return Ok(Vec::new()),
-        Err(e) => return Err(e).ctx(format!("lambda:GetPolicy {name}")),
+        .found()?
+    else {
+        return Ok(Vec::new());
     };
+    let policy = out.policy.unwrap_or_default();
     Ok(parse_permissions(name, &policy))
 }
 

@@ -1,7 +1,7 @@
 //! Lambda layer versions a stack file names: do they exist, how big are they, which
 //! architectures do they declare. Read only when the file names layers.
 
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::{Absent, Aws, Service::Lambda};
 use crate::config::{Diagnostic, StackConfig};
 use anyhow::Result;
 use futures::future::try_join_all;
@@ -26,11 +26,14 @@ pub async fn read_layers(
     distinct.sort();
     distinct.dedup();
     let found = try_join_all(distinct.iter().map(|arn| async move {
-        match aws
-            .read(aws.lambda.get_layer_version_by_arn().arn(*arn).send())
+        let out = aws
+            .read_call(Lambda, "GetLayerVersionByArn", arn, || {
+                aws.lambda.get_layer_version_by_arn().arn(*arn).send()
+            })
             .await
-        {
-            Ok(out) => Ok(Some(LayerVersion {
+            .found()?;
+        anyhow::Ok(out.map(|out| {
+            LayerVersion {
                 zip_bytes: out
                     .content()
                     .map_or(0, |c| u64::try_from(c.code_size()).unwrap_or(0)),
@@ -39,10 +42,8 @@ pub async fn read_layers(
                     .iter()
                     .map(|a| a.as_str().to_string())
                     .collect(),
-            })),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e).ctx(format!("lambda:GetLayerVersionByArn {arn}")),
-        }
+            }
+        }))
     }))
     .await?;
     Ok(distinct.into_iter().cloned().zip(found).collect())

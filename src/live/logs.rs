@@ -4,10 +4,11 @@
 //! whose function the stack does not own (yet, or any more) has its own tag read.
 
 use super::Conflict;
-use crate::aws::{Aws, CallExt};
+use crate::aws::{Aws, Service::Logs};
 use crate::model::{LogGroup, Resource, STACK_TAG, Tags};
 use crate::names::{log_group_name, stack_tags};
 use anyhow::Result;
+use aws_sdk_cloudwatchlogs::types::LogGroup as LogGroupSummary;
 use futures::future::try_join_all;
 
 /// A log group under `/aws/lambda/<stack>-`.
@@ -20,20 +21,25 @@ pub struct Breadcrumb {
     pub arn: String,
 }
 
-pub async fn list_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Breadcrumb>> {
-    let prefix = log_group_name(&format!("{stack}-"));
+/// Every log group whose name starts with `prefix` (one paginated `DescribeLogGroups`).
+async fn groups_by_prefix(aws: &Aws, prefix: &str) -> Result<Vec<LogGroupSummary>> {
     let groups = aws
-        .read(
+        .read(aws.call(Logs, "DescribeLogGroups", prefix, || {
             aws.logs
                 .describe_log_groups()
-                .log_group_name_prefix(&prefix)
+                .log_group_name_prefix(prefix)
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect(),
-        )
-        .await
-        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
+                .try_collect()
+        }))
+        .await?;
+    Ok(groups)
+}
+
+pub async fn list_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Breadcrumb>> {
+    let prefix = log_group_name(&format!("{stack}-"));
+    let groups = groups_by_prefix(aws, &prefix).await?;
     Ok(groups
         .iter()
         .map(|g| {
@@ -71,14 +77,13 @@ pub async fn owned_log_groups(
     let undecided: Vec<&Breadcrumb> = groups.iter().filter(|g| !decided(g)).collect();
     let tagged = try_join_all(undecided.iter().map(|g| async move {
         let out = aws
-            .read(
+            .read_call(Logs, "ListTagsForResource", &g.name, || {
                 aws.logs
                     .list_tags_for_resource()
                     .resource_arn(&g.arn)
-                    .send(),
-            )
-            .await
-            .ctx(format!("logs:ListTagsForResource {}", g.name))?;
+                    .send()
+            })
+            .await?;
         let ours = out
             .tags()
             .and_then(|t| t.get(STACK_TAG))
@@ -126,18 +131,7 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
 /// follows its function: the API id in the name is the stack's own API.
 pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
     let prefix = crate::names::execution_log_group(Some(api_id), "");
-    let groups = aws
-        .read(
-            aws.logs
-                .describe_log_groups()
-                .log_group_name_prefix(&prefix)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
-        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
+    let groups = groups_by_prefix(aws, &prefix).await?;
     Ok(groups
         .iter()
         .filter_map(|g| {

@@ -5,7 +5,7 @@
 use super::live::{LiveTail, StartError, Update};
 use super::poll::{Seen, content_key, fetch};
 use super::{Event, Printer, Source, SourceKind, now_ms};
-use crate::aws::{Aws, CallExt};
+use crate::aws::{Aws, Service::Logs};
 use crate::render;
 use anyhow::{Result, bail};
 use futures::future::try_join_all;
@@ -165,15 +165,14 @@ impl<'a> Tail<'a> {
 /// Whether a log group has any log stream: none means its function has never run.
 async fn has_streams(aws: &Aws, group: &str) -> Result<bool> {
     let out = aws
-        .read(
+        .read_call(Logs, "DescribeLogStreams", group, || {
             aws.logs
                 .describe_log_streams()
                 .log_group_name(group)
                 .limit(1)
-                .send(),
-        )
-        .await
-        .ctx(format!("logs:DescribeLogStreams {group}"))?;
+                .send()
+        })
+        .await?;
     Ok(!out.log_streams().is_empty())
 }
 

@@ -3,7 +3,7 @@
 //! that implement Live Tail (MiniStack) stream too.
 
 use super::{Event, Source};
-use crate::aws::{Aws, CallExt, code, is_not_found};
+use crate::aws::{Aws, code, is_not_found};
 use aws_sdk_cloudwatchlogs::operation::start_live_tail::StartLiveTailOutput;
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -159,9 +159,14 @@ impl Session {
 /// The error as stackctl words every failed call.
 fn describe<E, R>(call: &str, e: SdkError<E, R>) -> String
 where
-    Result<(), SdkError<E, R>>: CallExt<()>,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    format!("{:#}", Err::<(), _>(e).ctx(call).unwrap_err())
+    crate::aws::describe(call.to_string(), &e).to_string()
 }
 
 /// An event names its group by ARN, by `account:name` or by name; group names hold no ':'.

@@ -1,7 +1,7 @@
 //! FilterLogEvents: back-fill, the polling fallback, and remembering what was already printed.
 
 use super::Event;
-use crate::aws::{Aws, CallExt, is_not_found};
+use crate::aws::{Absent, Aws, Service::Logs};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -15,19 +15,21 @@ pub async fn fetch(
     start: i64,
     filter: Option<&str>,
 ) -> Result<Option<Vec<Event>>> {
-    let result = aws
-        .logs
-        .filter_log_events()
-        .log_group_name(group)
-        .start_time(start)
-        .set_filter_pattern(filter.map(str::to_string))
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await;
-    let pages = match result {
-        Err(e) if is_not_found(&e) => return Ok(None),
-        other => other.ctx(format!("logs:FilterLogEvents {group}"))?,
+    let Some(pages) = aws
+        .call(Logs, "FilterLogEvents", group, || {
+            aws.logs
+                .filter_log_events()
+                .log_group_name(group)
+                .start_time(start)
+                .set_filter_pattern(filter.map(str::to_string))
+                .into_paginator()
+                .send()
+                .try_collect()
+        })
+        .await
+        .found()?
+    else {
+        return Ok(None);
     };
     Ok(Some(
         pages
