@@ -184,9 +184,7 @@ fn confirm(question: &str, yes: bool) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to change AWS without confirmation: stdin is not a terminal\n  = hint: pass --yes"
-        );
+        crate::bail_hint!("refusing to change AWS without confirmation: stdin is not a terminal"; hint = "pass --yes");
     }
     eprint!("{question} Only 'yes' will be accepted: ");
     std::io::stderr().flush()?;
@@ -205,6 +203,9 @@ async fn execute(aws: Aws, config: StackConfig, plan: &Plan, parallelism: u16) -
         progress.event(e)
     })
     .await;
+    if outcome.stopped {
+        return Err(crate::error::Interrupted.into());
+    }
     let summary = render::outcome(plan, &outcome);
     if outcome.ok() {
         render::info(summary);
@@ -314,11 +315,7 @@ async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
     );
     if outputs.api_id.is_none() && outputs.functions.is_empty() {
         // Exit 1: a script reading the URL must not go on with nothing.
-        bail!(
-            "stack {} is not deployed in {}: no function or API carries its tag\n  = hint: run `stackctl apply` to deploy it",
-            config.name,
-            aws.region
-        );
+        crate::bail_hint!("stack {} is not deployed in {}: no function or API carries its tag", config.name, aws.region; hint = "run `stackctl apply` to deploy it");
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outputs)?);
@@ -357,11 +354,7 @@ async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
     let api = crate::smoke::api_of(&config)?;
     let aws = connect(g, &config).await?;
     let Some(api_id) = deployed_api(&aws, &config).await? else {
-        bail!(
-            "the API {} of stack {} is not deployed\n  = hint: run `stackctl apply` first",
-            api.name,
-            config.name
-        );
+        crate::bail_hint!("the API {} of stack {} is not deployed", api.name, config.name; hint = "run `stackctl apply` first");
     };
     render::info(format!(
         "Calling {} (stack {}, API {api_id}):",

@@ -255,8 +255,7 @@ pub fn check_saved(saved: &Plan, fresh: &Plan) -> Result<()> {
             "  live identifiers or revisions changed (someone else wrote to these resources)\n",
         );
     }
-    msg.push_str("  = hint: run `stackctl plan --out FILE` again and review it");
-    bail!(msg)
+    crate::bail_hint!("{}", msg.trim_end(); hint = "run `stackctl plan --out FILE` again and review it")
 }
 
 #[derive(Debug, Serialize)]

@@ -83,15 +83,10 @@ struct Function {
 
 pub async fn import(aws: &Aws, req: &Request) -> Result<Imported> {
     if req.functions.is_empty() && req.api.is_none() {
-        bail!(
-            "nothing to import\n  = hint: pass --function NAME (repeatable) and/or --api REST_API_ID"
-        );
+        crate::bail_hint!("nothing to import"; hint = "pass --function NAME (repeatable) and/or --api REST_API_ID");
     }
     if req.file.exists() && !req.force {
-        bail!(
-            "{} already exists; nothing was imported\n  = hint: pass --force to overwrite it, or -f to write another file",
-            req.file.display()
-        );
+        crate::bail_hint!("{} already exists; nothing was imported", req.file.display(); hint = "pass --force to overwrite it, or -f to write another file");
     }
     let mut warnings = Vec::new();
     let api = match &req.api {
@@ -114,10 +109,7 @@ pub async fn import(aws: &Aws, req: &Request) -> Result<Imported> {
         let source = dir.join(key);
         let occupied = std::fs::read_dir(&source).is_ok_and(|mut d| d.next().is_some());
         if occupied && !req.force {
-            bail!(
-                "{} is not empty; nothing was imported\n  = hint: pass --force to overwrite the function's code there",
-                source.display()
-            );
+            crate::bail_hint!("{} is not empty; nothing was imported", source.display(); hint = "pass --force to overwrite the function's code there");
         }
     }
 
@@ -167,14 +159,13 @@ fn split_names(
     const RULES: &str = "stackctl names each function `<stack>-<key>`: the stack name is 1 to 32 lowercase letters, digits or '-' starting with a letter, the key lowercase letters, digits, '-' or '_' starting with a letter";
     if let Some(stack) = given {
         if !is_stack_name(stack) {
-            bail!("invalid stack name {stack:?}\n  = hint: {RULES}");
+            crate::bail_hint!("invalid stack name {stack:?}"; hint = "{RULES}");
         }
         return match keys_for(stack) {
             Some(keys) => Ok((stack.to_string(), keys)),
-            None => bail!(
-                "not every function name is `{stack}-<key>`: {}\n  = hint: {RULES}; pass another --name, or leave it out to derive one",
-                names.join(", ")
-            ),
+            None => {
+                crate::bail_hint!("not every function name is `{stack}-<key>`: {}", names.join(", "); hint = "{RULES}; pass another --name, or leave it out to derive one")
+            }
         };
     }
     let Some(first) = names.first() else {
@@ -192,10 +183,7 @@ fn split_names(
             return Ok((stack.to_string(), keys));
         }
     }
-    bail!(
-        "cannot express {} as `<stack>-<key>` with one stack name\n  = hint: {RULES}; import such functions separately (one stack each), or rename them in Lambda",
-        names.join(", ")
-    )
+    crate::bail_hint!("cannot express {} as `<stack>-<key>` with one stack name", names.join(", "); hint = "{RULES}; import such functions separately (one stack each), or rename them in Lambda")
 }
 
 /// Reads a function and downloads its code, writing nothing yet.
@@ -208,15 +196,12 @@ async fn read_function(aws: &Aws, name: &str, key: &str) -> Result<Function> {
         .found()?
     {
         Some(out) => out,
-        None => bail!(
-            "function {name} does not exist in {}; nothing was imported\n  = hint: check the name, and the region (--region or AWS_REGION)",
-            aws.region
-        ),
+        None => {
+            crate::bail_hint!("function {name} does not exist in {}; nothing was imported", aws.region; hint = "check the name, and the region (--region or AWS_REGION)")
+        }
     };
     if let Some(owner) = out.tags().and_then(|t| t.get(STACK_TAG)) {
-        bail!(
-            "function {name} already belongs to stack {owner} (tag {STACK_TAG}); nothing was imported\n  = hint: manage it from that stack's file"
-        );
+        crate::bail_hint!("function {name} already belongs to stack {owner} (tag {STACK_TAG}); nothing was imported"; hint = "manage it from that stack's file");
     }
     let Some(c) = out.configuration() else {
         bail!("lambda:GetFunction {name} returned no configuration");
@@ -311,15 +296,12 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
         .found()?
     {
         Some(rest) => rest,
-        None => bail!(
-            "REST API {id} does not exist in {}; nothing was imported\n  = hint: the id is the first part of the invoke URL (https://ID.execute-api...); check the region too (--region or AWS_REGION)",
-            aws.region
-        ),
+        None => {
+            crate::bail_hint!("REST API {id} does not exist in {}; nothing was imported", aws.region; hint = "the id is the first part of the invoke URL (https://ID.execute-api...); check the region too (--region or AWS_REGION)")
+        }
     };
     if let Some(owner) = rest.tags().and_then(|t| t.get(STACK_TAG)) {
-        bail!(
-            "REST API {id} already belongs to stack {owner} (tag {STACK_TAG}); nothing was imported\n  = hint: manage it from that stack's file"
-        );
+        crate::bail_hint!("REST API {id} already belongs to stack {owner} (tag {STACK_TAG}); nothing was imported"; hint = "manage it from that stack's file");
     }
     let endpoint: Vec<&str> = rest
         .endpoint_configuration()
@@ -382,10 +364,7 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
         }
     }
     if !unsupported.is_empty() {
-        bail!(
-            "REST API {id} has methods stackctl cannot describe: {}; nothing was imported\n  = hint: stackctl manages Lambda proxy integrations (of unqualified functions) and CORS OPTIONS mocks only",
-            unsupported.join(", ")
-        );
+        crate::bail_hint!("REST API {id} has methods stackctl cannot describe: {}; nothing was imported", unsupported.join(", "); hint = "stackctl manages Lambda proxy integrations (of unqualified functions) and CORS OPTIONS mocks only");
     }
     for ((path, function), mut verbs) in routes {
         verbs.sort();
@@ -411,13 +390,14 @@ async fn read_api(aws: &Aws, id: &str, warnings: &mut Vec<String>) -> Result<Api
             api.data_trace = all.is_some_and(|m| m.data_trace_enabled());
             api.metrics = all.is_some_and(|m| m.metrics_enabled());
         }
-        many => bail!(
-            "REST API {id} has {} stages ({}); a stack manages one, so apply would delete the others; nothing was imported\n  = hint: delete the stages you no longer use first",
+        many => crate::bail_hint!(
+            "REST API {id} has {} stages ({}); a stack manages one, so apply would delete the others; nothing was imported",
             many.len(),
             many.iter()
                 .filter_map(|s| s.stage_name())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            hint = "delete the stages you no longer use first"
         ),
     }
     Ok(api)

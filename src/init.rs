@@ -2,7 +2,7 @@
 //! stack.toml plus a handler that already answers as API Gateway's Lambda proxy expects.
 
 use crate::config::is_stack_name;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// The handler's language.
@@ -66,9 +66,9 @@ pub fn init(dir: &Path, template: Template, name: Option<&str>, force: bool) -> 
     let given = name;
     let name = match name {
         Some(n) if is_stack_name(n) => n.to_string(),
-        Some(n) => bail!(
-            "invalid stack name {n:?}\n  = hint: use 1 to 32 lowercase letters, digits or '-', starting with a letter"
-        ),
+        Some(n) => {
+            crate::bail_hint!("invalid stack name {n:?}"; hint = "use 1 to 32 lowercase letters, digits or '-', starting with a letter")
+        }
         None => default_name(dir),
     };
     let files: Vec<(PathBuf, String)> = template
@@ -82,10 +82,11 @@ pub fn init(dir: &Path, template: Template, name: Option<&str>, force: bool) -> 
         .map(|(p, _)| p.display().to_string())
         .collect();
     if !existing.is_empty() && !force {
-        bail!(
-            "{} already exist{}; nothing was written\n  = hint: pass --force to overwrite, or choose another directory",
+        crate::bail_hint!(
+            "{} already exist{}; nothing was written",
             existing.join(", "),
-            if existing.len() == 1 { "s" } else { "" }
+            if existing.len() == 1 { "s" } else { "" };
+            hint = "pass --force to overwrite, or choose another directory"
         );
     }
     for (path, text) in &files {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod desired;
 pub mod diff;
 pub mod engine;
+pub mod error;
 pub mod import;
 pub mod init;
 pub mod live;

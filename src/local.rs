@@ -42,10 +42,8 @@ pub async fn ensure() -> Result<String> {
         return Ok(endpoint);
     }
     if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-        bail!(
-            "--local: 127.0.0.1:{port} is in use by something that is not MiniStack\n  = hint: stop it, \
-             or set STACKCTL_LOCAL_PORT to a free port"
-        );
+        crate::bail_hint!("--local: 127.0.0.1:{port} is in use by something that is not MiniStack"; hint = "stop it, \
+             or set STACKCTL_LOCAL_PORT to a free port");
     }
     let venv = venv()?;
     let state = data_dir()?.join(format!("ministack-state-{port}"));
@@ -129,10 +127,9 @@ fn venv() -> Result<PathBuf> {
     if let Some(v) = std::env::var_os("STACKCTL_MINISTACK_VENV") {
         let v = PathBuf::from(v);
         if !has_ministack(&v) {
-            bail!(
-                "--local: STACKCTL_MINISTACK_VENV={} holds no ministack\n  = hint: `{}/bin/pip install ministack=={MINISTACK_VERSION}`",
-                v.display(),
-                v.display()
+            crate::bail_hint!(
+                "--local: STACKCTL_MINISTACK_VENV={} holds no ministack", v.display();
+                hint = "`{}/bin/pip install ministack=={MINISTACK_VERSION}`", v.display()
             );
         }
         return Ok(v);
@@ -183,9 +180,7 @@ fn install(venv: &Path) -> Result<()> {
             .status()
             .with_context(|| format!("--local: cannot run {what}"))?;
         if !status.success() {
-            bail!(
-                "--local: {what} failed ({status})\n  = hint: MiniStack needs Python 3.10+ with venv and pip, and access to PyPI"
-            );
+            crate::bail_hint!("--local: {what} failed ({status})"; hint = "MiniStack needs Python 3.10+ with venv and pip, and access to PyPI");
         }
         Ok(())
     };

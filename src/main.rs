@@ -9,6 +9,8 @@ async fn main() -> ExitCode {
     match commands::run(cli).await {
         Ok(commands::Status::Ok) => ExitCode::SUCCESS,
         Ok(commands::Status::Changes) => ExitCode::from(2),
+        // A second Ctrl-C: stopped at once, as a killed process would be (128 + SIGINT).
+        Err(e) if e.is::<stackctl::error::Interrupted>() => ExitCode::from(130),
         Err(e) => {
             render::error(&e);
             ExitCode::from(1)

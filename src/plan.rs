@@ -4,7 +4,7 @@
 use crate::diff::{Action, AttrChange, Change};
 use crate::live::{Conflict, Ids};
 use crate::model::{Address, Integration, Kind, Resource};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -115,7 +115,7 @@ pub fn build(mut changes: Vec<Change>) -> Result<Vec<Step>> {
         }
     }
     if order.len() != n {
-        bail!("internal error: the plan's dependencies form a cycle");
+        crate::bail_internal!("the plan's dependencies form a cycle");
     }
     let position: BTreeMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();

@@ -78,14 +78,44 @@ pub fn verbose_call(call: &Call) {
     );
 }
 
+/// Prints a failed command's error to stderr.
 pub fn error(e: &anyhow::Error) {
-    let text = format!("{e:#}");
-    // Config errors render their own "error:" header with the source location.
-    if text.starts_with("error:") {
-        eprintln!("{}", colour_error_header(&text));
-    } else {
-        eprintln!("{} {}", style("error:").red().bold(), text);
+    eprintln!("{}", error_text(e, true));
+}
+
+/// An error as stackctl words it: `error: <what failed>: <why>`, then `= hint: <what to do>`
+/// from the typed error that carries one, and for a bug a note saying so. A stack file's errors
+/// bring their own headers, with the source location.
+pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
+    let header = |s: &str| {
+        if colour {
+            style(s).red().bold().to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if let Some(config) = e.downcast_ref::<crate::config::ConfigError>() {
+        let text = config.to_string();
+        return if colour {
+            colour_error_header(&text)
+        } else {
+            text
+        };
     }
+    let mut text = if colour {
+        format!("{} {e:#}", header("error:"))
+    } else {
+        format!("{e:#}")
+    };
+    if let Some(hint) = crate::error::hint(e) {
+        text.push_str(&format!("\n  = hint: {hint}"));
+    }
+    if e.chain().any(|c| c.is::<crate::error::Internal>()) {
+        text.push_str(
+            "\n  = note: this is a bug in stackctl; please report it with the command you ran",
+        );
+    }
+    text
 }
 
 fn colour_error_header(text: &str) -> String {
@@ -297,6 +327,9 @@ impl Progress {
 
     pub fn event(&mut self, event: Event<'_>) {
         match event {
+            Event::Interrupted => self.println(
+                "Interrupted: finishing the steps in flight, starting no new ones (Ctrl-C again to stop now).".into(),
+            ),
             Event::Started(step) => {
                 if let Some(m) = &self.multi {
                     let bar = m.add(ProgressBar::new_spinner());
@@ -326,7 +359,7 @@ impl Progress {
                     style("✗").red(),
                     verb(step.action, true),
                     target(step),
-                    format!("{e:#}").replace('\n', "\n      ")
+                    error_text(e, false).replace('\n', "\n      ")
                 ));
             }
             Event::Throttled(stats) => {

@@ -9,7 +9,7 @@ use crate::aws::{Absent, AwsError, call_name, describe};
 use crate::diff::Action;
 use crate::model::*;
 use crate::plan::Step;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
     EndpointConfiguration, EndpointType, GatewayResponseType, Op, PatchOperation, PutMode,
@@ -51,8 +51,8 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         (Some(R::Stage(s)), _, Action::Create) => stage::create_stage(ctx, s).await,
         (Some(R::Stage(s)), _, _) => stage::update_stage(ctx, step, s).await,
         (_, Some(R::Stage(s)), Action::Delete) => stage::delete_stage(ctx, &s.name).await,
-        _ => bail!(
-            "internal error: no API Gateway action for {} {}",
+        _ => crate::bail_internal!(
+            "no API Gateway action for {} {}",
             step.kind.as_str(),
             step.name
         ),

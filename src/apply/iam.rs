@@ -6,7 +6,7 @@ use crate::diff::Action;
 use crate::model::{ROLE_POLICY_NAME, Resource, Role, cloudwatch_policy_arn};
 use crate::names::{is_owned, trust_policy};
 use crate::plan::Step;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_sdk_iam::types::Tag;
 use std::collections::HashMap;
 
@@ -18,11 +18,7 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         (Some(Resource::AccountRole(role)), _, Action::Create) => {
             create_cloudwatch_role(ctx, &role.name).await
         }
-        _ => bail!(
-            "internal error: no IAM action for {} {}",
-            step.kind.as_str(),
-            step.name
-        ),
+        _ => crate::bail_internal!("no IAM action for {} {}", step.kind.as_str(), step.name),
     }
 }
 
@@ -71,10 +67,7 @@ async fn create_role(ctx: &Ctx, role: &Role) -> Result<()> {
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
             if !is_owned(&tags, &ctx.config.name) {
-                bail!(
-                    "iam:CreateRole {}: a role with this name appeared that this stack does not own\n  = hint: run `stackctl plan` again",
-                    role.name
-                );
+                crate::bail_hint!("iam:CreateRole {}: a role with this name appeared that this stack does not own", role.name; hint = "run `stackctl plan` again");
             }
         }
         Err(e) => return Err(e.into()),

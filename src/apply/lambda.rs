@@ -29,11 +29,7 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
             add_permission(ctx, p).await
         }
         (_, Some(Resource::Permission(p)), Action::Delete) => remove_permission(ctx, p).await,
-        _ => bail!(
-            "internal error: no Lambda action for {} {}",
-            step.kind.as_str(),
-            step.name
-        ),
+        _ => crate::bail_internal!("no Lambda action for {} {}", step.kind.as_str(), step.name),
     }
 }
 
@@ -41,7 +37,11 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
 fn key<'a>(ctx: &Ctx, name: &'a str) -> Result<&'a str> {
     name.strip_prefix(&format!("{}-", ctx.config.name))
         .filter(|k| ctx.config.functions.contains_key(*k))
-        .with_context(|| format!("internal error: {name} is not a function of this stack file"))
+        .ok_or_else(|| {
+            anyhow::Error::new(crate::error::Internal(format!(
+                "{name} is not a function of this stack file"
+            )))
+        })
 }
 
 /// Builds the package again (dependencies from the cache) and checks it is what the plan saw.
@@ -50,11 +50,12 @@ fn package(ctx: &Ctx, f: &Function) -> Result<Vec<u8>> {
     let source = &ctx.config.functions[key].source;
     let pkg = crate::build::build(&ctx.config, key)?.package;
     if pkg.sha256 != f.code_sha256 {
-        bail!(
-            "the code in {} changed since the plan was made (sha256 {} → {})\n  = hint: run `stackctl plan` again",
+        crate::bail_hint!(
+            "the code in {} changed since the plan was made (sha256 {} → {})",
             source.display(),
             f.code_sha256,
-            pkg.sha256
+            pkg.sha256;
+            hint = "run `stackctl plan` again"
         );
     }
     Ok(pkg.zip)

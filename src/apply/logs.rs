@@ -7,14 +7,14 @@ use crate::aws::Service::Logs;
 use crate::diff::Action;
 use crate::model::{LogGroup, Resource};
 use crate::plan::Step;
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
         (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, &resolved(ctx, g)?).await,
         (Some(Resource::LogGroup(g)), _, _) => update(ctx, step, g).await,
         (_, Some(Resource::LogGroup(g)), Action::Delete) => delete(ctx, &g.name).await,
-        _ => bail!("internal error: no Logs action for {}", step.name),
+        _ => crate::bail_internal!("no Logs action for {}", step.name),
     }
 }
 
@@ -54,11 +54,7 @@ async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
         // create); anyone else's group, with events the stack never wrote, is not taken over.
         Err(e) if e.is_already_exists() => {
             if !carries_tags(ctx, g).await? {
-                bail!(
-                    "log group {} appeared since the plan and does not carry the tag {}; stackctl will not take it over\n  = hint: run `stackctl plan` to see it; adopt it through [import] log_groups or delete it",
-                    g.name,
-                    crate::model::STACK_TAG
-                );
+                crate::bail_hint!("log group {} appeared since the plan and does not carry the tag {}; stackctl will not take it over", g.name, crate::model::STACK_TAG; hint = "run `stackctl plan` to see it; adopt it through [import] log_groups or delete it");
             }
         }
         Err(e) => return Err(e.into()),

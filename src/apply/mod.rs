@@ -31,6 +31,8 @@ pub enum Event<'a> {
     /// deployers, and calls are being slowed down and retried (at most one report per
     /// [`THROTTLE_REPORT_EVERY`]).
     Throttled(PaceStats),
+    /// The first Ctrl-C: the steps in flight finish, no new one starts; a second one stops at once.
+    Interrupted,
 }
 
 /// How often apply reports, at most, that it is being throttled.
@@ -42,6 +44,10 @@ pub struct Outcome {
     pub failed: Vec<(usize, String)>,
     pub skipped: Vec<usize>,
     pub interrupted: bool,
+    /// A second Ctrl-C stopped the run at once, dropping the steps in flight; like a killed
+    /// process, it leaves nothing the next plan cannot see. The command ends with
+    /// [`crate::error::Interrupted`] (exit 130).
+    pub stopped: bool,
 }
 
 impl Outcome {
@@ -136,11 +142,11 @@ impl Ctx {
     }
 
     pub fn api_id(&self) -> Result<String> {
-        self.api_id
-            .lock()
-            .expect("ctx")
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("internal error: the REST API id is not known yet"))
+        self.api_id.lock().expect("ctx").clone().ok_or_else(|| {
+            anyhow::Error::new(crate::error::Internal(
+                "the REST API id is not known yet".to_string(),
+            ))
+        })
     }
 
     fn set_api_id(&self, id: &str) {
@@ -153,7 +159,11 @@ impl Ctx {
             .expect("ctx")
             .get(path)
             .cloned()
-            .ok_or_else(|| anyhow::anyhow!("internal error: no API Gateway resource id for {path}"))
+            .ok_or_else(|| {
+                anyhow::Error::new(crate::error::Internal(format!(
+                    "no API Gateway resource id for {path}"
+                )))
+            })
     }
 
     fn set_resource_id(&self, path: &str, id: &str) {
@@ -185,23 +195,9 @@ pub async fn run(
     parallelism: usize,
     mut report: impl FnMut(Event<'_>),
 ) -> Outcome {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let flag = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::SeqCst);
-                crate::render::info(
-                    "Interrupted: finishing the steps in flight, starting no new ones (Ctrl-C again to stop now).",
-                );
-                // A second Ctrl-C stops at once; like a killed process, it leaves nothing the
-                // next plan cannot see.
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        })
-    };
+    let interrupted = AtomicBool::new(false);
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    let mut signals = true;
 
     #[derive(Clone, Copy, PartialEq)]
     enum State {
@@ -254,6 +250,19 @@ pub async fn run(
         }
         let next = tokio::select! {
             next = running.next() => next,
+            signal = &mut ctrl_c, if signals => {
+                if signal.is_err() {
+                    // No signal handler could be installed: run on without one.
+                    signals = false;
+                } else if interrupted.swap(true, Ordering::SeqCst) {
+                    outcome.stopped = true;
+                    break;
+                } else {
+                    report(Event::Interrupted);
+                    ctrl_c = Box::pin(tokio::signal::ctrl_c());
+                }
+                continue;
+            }
             _ = tick.tick() => {
                 let stats = ctx.aws.pacer.stats();
                 let due = throttle_reported.1.is_none_or(|t| t.elapsed() >= THROTTLE_REPORT_EVERY);
@@ -277,11 +286,12 @@ pub async fn run(
             Err(e) => {
                 state[i] = State::Failed;
                 report(Event::Failed(step, &e));
-                outcome.failed.push((i, format!("{e:#}")));
+                outcome
+                    .failed
+                    .push((i, crate::render::error_text(&e, false)));
             }
         }
     }
-    watcher.abort();
     if interrupted.load(Ordering::SeqCst) {
         outcome.interrupted = true;
         outcome

@@ -15,7 +15,8 @@ pub(super) fn set_target(target: String) {
     let _ = TARGET.set(target);
 }
 
-/// A failed AWS call: which call, AWS's error code and message, and a hint for the user.
+/// A failed AWS call: which call, AWS's error code and message, and a hint for the user (shown
+/// by `render::error`, not by `Display`).
 #[derive(Debug)]
 pub struct AwsError {
     pub call: String,
@@ -30,9 +31,6 @@ impl fmt::Display for AwsError {
         match &self.code {
             Some(code) => write!(f, "{code}: {}", self.message)?,
             None => write!(f, "{}", self.message)?,
-        }
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  = hint: {hint}")?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ pub use calls::{Call, CallLog};
 pub use errors::{AwsError, code, describe, is_not_found};
 pub use pace::{PaceStats, Pacer};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -97,9 +97,7 @@ impl Aws {
         }
         let shared = loader.load().await;
         let Some(region) = shared.region().map(|r| r.to_string()) else {
-            bail!(
-                "no AWS region is set\n  = hint: set `region` under [stack], pass --region, or export AWS_REGION"
-            );
+            crate::bail_hint!("no AWS region is set"; hint = "set `region` under [stack], pass --region, or export AWS_REGION");
         };
         let endpoint = endpoint_url.or_else(|| shared.endpoint_url().map(str::to_string));
         errors::set_target(match &endpoint {
@@ -225,8 +223,6 @@ async fn check_profile(flag: Option<&str>) -> Result<()> {
     } else {
         format!("the profiles there are: {}", known.join(", "))
     };
-    bail!(
-        "profile {name} ({from}) is not in ~/.aws/config or ~/.aws/credentials; {listed}\n  = hint: \
-         create it with `aws configure --profile {name}` (or `aws configure sso`), or pass another --profile"
-    )
+    crate::bail_hint!("profile {name} ({from}) is not in ~/.aws/config or ~/.aws/credentials; {listed}"; hint = "\
+         create it with `aws configure --profile {name}` (or `aws configure sso`), or pass another --profile")
 }

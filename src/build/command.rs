@@ -1,8 +1,8 @@
 //! `stackctl build`: what plan and apply would package, built and written out, with sizes.
 
-use super::{BuildError, build, ensure_state_dir, sizes};
+use super::{build, ensure_state_dir, sizes};
 use crate::config::StackConfig;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 /// Builds the functions named by key (all when `functions` is empty), writes each zip to
 /// `.stackctl/build/<key>.zip`, and hands each function's report (see [`sizes::report`]) to
@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 pub fn run(config: &StackConfig, functions: &[String], mut print: impl FnMut(&str)) -> Result<()> {
     for key in functions {
         if !config.functions.contains_key(key) {
-            bail!(
-                "no function {key:?} in {}\n  = hint: functions: {}",
-                config.path.display(),
+            crate::bail_hint!(
+                "no function {key:?} in {}", config.path.display();
+                hint = "functions: {}",
                 config
                     .functions
                     .keys()
@@ -27,10 +27,7 @@ pub fn run(config: &StackConfig, functions: &[String], mut print: impl FnMut(&st
         if !functions.is_empty() && !functions.contains(key) {
             continue;
         }
-        let built = build(config, key).map_err(|e| match e.downcast_ref::<BuildError>() {
-            Some(b) => anyhow::anyhow!("cannot build function {key}: {e}\n  = hint: {}", b.hint),
-            None => e.context(format!("cannot build function {key}")),
-        })?;
+        let built = build(config, key).with_context(|| format!("cannot build function {key}"))?;
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
         let zip = out_dir.join(format!("{key}.zip"));

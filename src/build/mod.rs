@@ -25,21 +25,7 @@ pub const STATE_DIR: &str = ".stackctl";
 const CACHE_FORMAT: &str = "stackctl-deps-1";
 
 /// A dependency build failed: what went wrong (naming the package where known) and what to do.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct BuildError {
-    pub message: String,
-    pub hint: String,
-}
-
-impl BuildError {
-    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        BuildError {
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-}
+pub use crate::error::Hinted as BuildError;
 
 /// Which installer a source needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

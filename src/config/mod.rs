@@ -148,10 +148,7 @@ impl StackConfig {
     /// with `[env.*]` tables and no `env` is refused, listing them.
     pub fn load_env(path: &Path, env: Option<&str>) -> anyhow::Result<StackConfig> {
         let bytes = std::fs::read(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read {}: {e}\n  = hint: run `stackctl init` to create one, or pass -f PATH",
-                path.display()
-            )
+            crate::hinted!("cannot read {}: {e}", path.display(); hint = "run `stackctl init` to create one, or pass -f PATH")
         })?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,

@@ -7,7 +7,7 @@ use super::poll::{Seen, content_key, fetch};
 use super::{Event, Printer, Source, SourceKind, now_ms};
 use crate::aws::{Aws, Service::Logs};
 use crate::render;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use futures::future::try_join_all;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -75,10 +75,9 @@ impl<'a> Tail<'a> {
         self.poll(&all).await?;
         if self.present.iter().all(|p| !p) {
             let groups: Vec<&str> = self.sources.iter().map(|s| s.group.as_str()).collect();
-            bail!(
-                "not deployed: no log group exists ({})\n  = hint: stackctl creates a function's group when it \
-                 deploys the function: run `stackctl apply`",
-                groups.join(", ")
+            crate::bail_hint!(
+                "not deployed: no log group exists ({})", groups.join(", ");
+                hint = "stackctl creates a function's group when it deploys the function: run `stackctl apply`"
             );
         }
         for (i, s) in self.sources.iter().enumerate() {

@@ -166,7 +166,8 @@ where
         + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    crate::aws::describe(call.to_string(), &e).to_string()
+    let e = anyhow::Error::new(crate::aws::describe(call.to_string(), &e));
+    crate::render::error_text(&e, false)
 }
 
 /// An event names its group by ARN, by `account:name` or by name; group names hold no ':'.

@@ -92,11 +92,7 @@ pub fn sources(
     for wanted in functions {
         let Some((_, name)) = all.iter().find(|(k, n)| k == wanted || n == wanted) else {
             let known: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
-            bail!(
-                "stack {} has no function {wanted}\n  = hint: name one of: {}",
-                config.name,
-                known.join(", ")
-            );
+            crate::bail_hint!("stack {} has no function {wanted}", config.name; hint = "name one of: {}", known.join(", "));
         };
         if !chosen.contains(name) {
             chosen.push(name.clone());
@@ -121,19 +117,13 @@ pub fn sources(
             );
         };
         if api.logging == crate::config::LogLevel::Off {
-            bail!(
-                "--api: execution logging is off for stage {} (logging = \"OFF\" under [api], the default), \
-                 so API Gateway writes no execution logs\n  = hint: set logging = \"INFO\" (or \"ERROR\") under [api] \
-                 in {} and run `stackctl apply`",
-                api.stage,
-                config.path.display()
+            crate::bail_hint!("--api: execution logging is off for stage {} (logging = \"OFF\" under [api], the default), \
+                 so API Gateway writes no execution logs", api.stage; hint = "set logging = \"INFO\" (or \"ERROR\") under [api] \
+                 in {} and run `stackctl apply`", config.path.display()
             );
         }
         let Some(id) = api_id else {
-            bail!(
-                "--api: the API {} is not deployed yet\n  = hint: run `stackctl apply` first",
-                api.name
-            );
+            crate::bail_hint!("--api: the API {} is not deployed yet", api.name; hint = "run `stackctl apply` first");
         };
         out.push(Source {
             label: format!("api/{}", api.stage),
@@ -216,22 +206,26 @@ mod tests {
         let s = sources(&config(), &["b".into(), "s-b".into()], false, None).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].label, "s-b");
-        let e = sources(&config(), &["zzz".into()], false, None).unwrap_err();
-        assert!(format!("{e}").contains("name one of: a, b"), "{e}");
+        let e = crate::render::error_text(
+            &sources(&config(), &["zzz".into()], false, None).unwrap_err(),
+            false,
+        );
+        assert!(e.contains("name one of: a, b"), "{e}");
     }
 
     #[test]
     fn api_logs_need_logging_on() {
         let mut c = config();
         c.api.as_mut().unwrap().logging = crate::config::LogLevel::Off;
-        let e = sources(&c, &[], true, Some("abc123")).unwrap_err();
-        assert!(format!("{e}").contains("execution logging is off"), "{e}");
-        assert!(format!("{e}").contains("logging = \"INFO\""), "{e}");
+        let e =
+            crate::render::error_text(&sources(&c, &[], true, Some("abc123")).unwrap_err(), false);
+        assert!(e.contains("execution logging is off"), "{e}");
+        assert!(e.contains("logging = \"INFO\""), "{e}");
     }
 
     #[test]
     fn api_needs_a_deployed_api() {
-        let e = sources(&config(), &[], true, None).unwrap_err();
-        assert!(format!("{e}").contains("stackctl apply"), "{e}");
+        let e = crate::render::error_text(&sources(&config(), &[], true, None).unwrap_err(), false);
+        assert!(e.contains("stackctl apply"), "{e}");
     }
 }
