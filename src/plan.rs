@@ -28,14 +28,18 @@ impl Step {
     pub fn address(&self) -> Address {
         Address::new(self.kind, &self.name)
     }
+}
 
-    pub fn changed(&self, attribute: &str) -> bool {
-        self.changes.iter().any(|c| c.attribute == attribute)
-    }
-
-    pub fn changed_prefix(&self, prefix: &str) -> bool {
-        self.changes.iter().any(|c| c.attribute.starts_with(prefix))
-    }
+/// Whether `field` differs between a resource's typed `live` and `desired` values (both as the
+/// diff normalised them, so unmanaged tags and adopted settings never count); true when nothing
+/// is live. Apply decides which calls to send with this, never with the display labels in
+/// [`Step::changes`].
+pub fn changed<'a, T, V: PartialEq>(
+    live: Option<&'a T>,
+    desired: &'a T,
+    field: impl Fn(&'a T) -> V,
+) -> bool {
+    live.is_none_or(|l| field(l) != field(desired))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

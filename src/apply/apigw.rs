@@ -8,7 +8,7 @@ use crate::aws::retry::{after_failure, retry};
 use crate::aws::{Absent, AwsError, call_name, describe};
 use crate::diff::Action;
 use crate::model::*;
-use crate::plan::Step;
+use crate::plan::{Step, changed};
 use anyhow::Result;
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
@@ -24,9 +24,7 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     use Resource as R;
     match (&step.desired, &step.live, step.action) {
         (Some(R::RestApi(api)), _, Action::Create) => create_api(ctx, api).await,
-        (Some(R::RestApi(api)), Some(R::RestApi(live)), _) => {
-            update_api(ctx, step, api, live).await
-        }
+        (Some(R::RestApi(api)), Some(R::RestApi(live)), _) => update_api(ctx, api, live).await,
         (_, Some(R::RestApi(_)), Action::Delete) => delete_api(ctx).await,
         (Some(R::ApiResource(r)), _, Action::Create) if ctx.bulk.covers(&r.path, None) => Ok(()),
         (Some(R::ApiResource(r)), _, Action::Create) => create_resource(ctx, &r.path).await,
@@ -49,7 +47,7 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         }
         (Some(R::AccountSettings(s)), _, _) => update_account(ctx, s).await,
         (Some(R::Stage(s)), _, Action::Create) => stage::create_stage(ctx, s).await,
-        (Some(R::Stage(s)), _, _) => stage::update_stage(ctx, step, s).await,
+        (Some(R::Stage(s)), _, _) => stage::update_stage(ctx, live_of!(step, Stage), s).await,
         (_, Some(R::Stage(s)), Action::Delete) => stage::delete_stage(ctx, &s.name).await,
         _ => crate::bail_internal!(
             "no API Gateway action for {} {}",
@@ -235,10 +233,10 @@ async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Result<()> {
+async fn update_api(ctx: &Ctx, api: &RestApi, live: &RestApi) -> Result<()> {
     let id = ctx.api_id()?;
     let gw = &ctx.aws.apigw;
-    if step.changed("name") {
+    if changed(Some(live), api, |a| &a.name) {
         ctx.aws
             .call(ApiGateway, "UpdateRestApi", format!("{id} /name"), || {
                 gw.update_rest_api()
@@ -248,7 +246,7 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
             })
             .await?;
     }
-    if step.changed("endpoint") {
+    if changed(Some(live), api, |a| &a.endpoint_type) {
         ctx.aws
             .call(ApiGateway, "UpdateRestApi", &id, || {
                 gw.update_rest_api()
@@ -261,7 +259,7 @@ async fn update_api(ctx: &Ctx, step: &Step, api: &RestApi, live: &RestApi) -> Re
             })
             .await?;
     }
-    if step.changed_prefix("tags.") {
+    if changed(Some(live), api, |a| &a.tags) {
         ctx.aws
             .call(ApiGateway, "TagResource", &id, || {
                 gw.tag_resource()

@@ -5,7 +5,7 @@ use crate::aws::{Absent, Service::Iam};
 use crate::diff::Action;
 use crate::model::{ROLE_POLICY_NAME, Resource, Role, cloudwatch_policy_arn};
 use crate::names::{is_owned, trust_policy};
-use crate::plan::Step;
+use crate::plan::{Step, changed};
 use anyhow::Result;
 use aws_sdk_iam::types::Tag;
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
         (Some(Resource::Role(role)), _, Action::Create) => create_role(ctx, role).await,
-        (Some(Resource::Role(role)), _, _) => update_role(ctx, step, role).await,
+        (Some(Resource::Role(role)), _, _) => update_role(ctx, live_of!(step, Role), role).await,
         (_, Some(Resource::Role(role)), Action::Delete) => delete_role(ctx, &role.name).await,
         (Some(Resource::AccountRole(role)), _, Action::Create) => {
             create_cloudwatch_role(ctx, &role.name).await
@@ -90,9 +90,9 @@ async fn put_policy(ctx: &Ctx, role: &Role) -> Result<()> {
     Ok(())
 }
 
-async fn update_role(ctx: &Ctx, step: &Step, role: &Role) -> Result<()> {
+async fn update_role(ctx: &Ctx, live: Option<&Role>, role: &Role) -> Result<()> {
     let (aws, iam) = (&ctx.aws, &ctx.aws.iam);
-    if step.changed("trust") {
+    if changed(live, role, |r| &r.trust_service) {
         aws.call(Iam, "UpdateAssumeRolePolicy", &role.name, || {
             iam.update_assume_role_policy()
                 .role_name(&role.name)
@@ -101,10 +101,10 @@ async fn update_role(ctx: &Ctx, step: &Step, role: &Role) -> Result<()> {
         })
         .await?;
     }
-    if step.changed("policy") {
+    if changed(live, role, |r| &r.policy) {
         put_policy(ctx, role).await?;
     }
-    if step.changed_prefix("tags.") {
+    if changed(live, role, |r| &r.tags) {
         aws.call(Iam, "TagRole", &role.name, || {
             iam.tag_role()
                 .role_name(&role.name)

@@ -7,7 +7,7 @@ use crate::aws::{Absent, AwsError, Service::Lambda};
 use crate::diff::Action;
 use crate::model::{Function, Permission, Resource};
 use crate::names::source_arn;
-use crate::plan::Step;
+use crate::plan::{Step, changed};
 use anyhow::{Context, Result, bail};
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
@@ -21,7 +21,7 @@ const SETTLE: Duration = Duration::from_secs(300);
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
         (Some(Resource::Function(f)), _, Action::Create) => create(ctx, f).await,
-        (Some(Resource::Function(f)), _, _) => update(ctx, step, f).await,
+        (Some(Resource::Function(f)), _, _) => update(ctx, live_of!(step, Function), f).await,
         (_, Some(Resource::Function(f)), Action::Delete) => delete(ctx, &f.name).await,
         (Some(Resource::Permission(p)), _, Action::Create) => add_permission(ctx, p).await,
         (Some(Resource::Permission(p)), _, Action::Replace) => {
@@ -176,27 +176,16 @@ async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
     Ok(())
 }
 
-async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
+async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> {
     let lambda = &ctx.aws.lambda;
-    // New fields compare the typed live and desired values, not display labels.
-    let live = match &step.live {
-        Some(Resource::Function(l)) => Some(l),
-        _ => None,
-    };
-    let layers_changed = live.is_none_or(|l| l.layers != f.layers);
-    let architecture_changed = live.is_none_or(|l| l.architecture != f.architecture);
-    let config_changed = [
-        "runtime",
-        "handler",
-        "memory_mb",
-        "timeout_s",
-        "description",
-        "role",
-    ]
-    .iter()
-    .any(|a| step.changed(a))
-        || step.changed_prefix("environment.")
-        || layers_changed;
+    let config_changed = changed(live, f, |f| &f.runtime)
+        || changed(live, f, |f| &f.handler)
+        || changed(live, f, |f| f.memory_mb)
+        || changed(live, f, |f| f.timeout_s)
+        || changed(live, f, |f| &f.description)
+        || changed(live, f, |f| &f.role_arn)
+        || changed(live, f, |f| &f.environment)
+        || changed(live, f, |f| &f.layers);
     if config_changed {
         let revision = ctx.revision(&f.name);
         retry(
@@ -232,7 +221,7 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
         wait_updated(ctx, &f.name).await?;
     }
     // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
-    if step.changed("code_sha256") || architecture_changed {
+    if changed(live, f, |f| &f.code_sha256) || changed(live, f, |f| &f.architecture) {
         let zip = package(ctx, f)?;
         let revision = ctx.revision(&f.name);
         retry(SETTLE, AwsError::is_busy, || {
@@ -249,7 +238,7 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
         .await?;
         wait_updated(ctx, &f.name).await?;
     }
-    if step.changed_prefix("tags.") {
+    if changed(live, f, |f| &f.tags) {
         ctx.aws
             .call(Lambda, "TagResource", &f.name, || {
                 lambda

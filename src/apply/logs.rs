@@ -6,13 +6,13 @@ use crate::aws::Absent;
 use crate::aws::Service::Logs;
 use crate::diff::Action;
 use crate::model::{LogGroup, Resource};
-use crate::plan::Step;
+use crate::plan::{Step, changed};
 use anyhow::Result;
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
         (Some(Resource::LogGroup(g)), _, Action::Create) => create(ctx, &resolved(ctx, g)?).await,
-        (Some(Resource::LogGroup(g)), _, _) => update(ctx, step, g).await,
+        (Some(Resource::LogGroup(g)), _, _) => update(ctx, live_of!(step, LogGroup), g).await,
         (_, Some(Resource::LogGroup(g)), Action::Delete) => delete(ctx, &g.name).await,
         _ => crate::bail_internal!("no Logs action for {}", step.name),
     }
@@ -65,11 +65,11 @@ async fn create(ctx: &Ctx, g: &LogGroup) -> Result<()> {
     Ok(())
 }
 
-async fn update(ctx: &Ctx, step: &Step, g: &LogGroup) -> Result<()> {
-    if step.changed("retention_days") {
+async fn update(ctx: &Ctx, live: Option<&LogGroup>, g: &LogGroup) -> Result<()> {
+    if changed(live, g, |g| g.retention_days) {
         retention(ctx, g).await?;
     }
-    if step.changed_prefix("tags.") {
+    if changed(live, g, |g| &g.tags) {
         tag(ctx, g).await?;
     }
     Ok(())

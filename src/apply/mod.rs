@@ -2,6 +2,16 @@
 //! `parallelism` at a time; dependents of a failed step are skipped, not attempted; Ctrl-C stops
 //! scheduling new steps and lets the ones in flight finish (a second Ctrl-C stops at once).
 
+/// A step's live value as the model type `Resource::$variant`, `None` when nothing is live.
+macro_rules! live_of {
+    ($step:expr, $variant:ident) => {
+        match &$step.live {
+            Some(crate::model::Resource::$variant(live)) => Some(live),
+            _ => None,
+        }
+    };
+}
+
 mod apigw;
 mod iam;
 mod lambda;

@@ -7,7 +7,7 @@ use super::apigw::{api_arn, create_unique, no_sdk_retries, replace};
 use crate::aws::Absent;
 use crate::aws::Service::ApiGateway;
 use crate::model::*;
-use crate::plan::Step;
+use crate::plan::changed;
 use anyhow::Result;
 use aws_sdk_apigateway::types::PatchOperation;
 
@@ -159,10 +159,10 @@ async fn deployment_description(ctx: &Ctx, api_id: &str, id: &str) -> Result<Opt
         .map_err(Into::into)
 }
 
-pub async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
+pub async fn update_stage(ctx: &Ctx, live: Option<&Stage>, s: &Stage) -> Result<()> {
     let api_id = ctx.api_id()?;
     let mut ops = Vec::new();
-    if step.changed("deployment") {
+    if changed(live, s, |s| &s.model) {
         let deployment = create_deployment(ctx, &api_id, &s.model).await?;
         ops.push(replace(
             "/description",
@@ -170,13 +170,13 @@ pub async fn update_stage(ctx: &Ctx, step: &Step, s: &Stage) -> Result<()> {
         ));
         ops.push(replace("/deploymentId", deployment));
     }
-    if step.changed("logging") || step.changed("data_trace") || step.changed("metrics") {
+    if changed(live, s, |s| (&s.log_level, s.data_trace, s.metrics)) {
         ops.extend(settings_ops(s));
     }
     if !ops.is_empty() {
         patch_stage(ctx, &api_id, &s.name, ops).await?;
     }
-    if step.changed_prefix("tags.") {
+    if changed(live, s, |s| &s.tags) {
         ctx.aws
             .call(
                 ApiGateway,
