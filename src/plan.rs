@@ -534,3 +534,7 @@ mod tests {
 #[cfg(test)]
 #[path = "plan_coexist_tests.rs"]
 mod coexist_tests;
+
+#[cfg(test)]
+#[path = "plan_props_tests.rs"]
+mod props_tests;
