@@ -454,8 +454,13 @@ fn normalise(v: serde_json::Value) -> serde_json::Value {
     match v {
         Value::Array(items) if items.len() == 1 => normalise(items.into_iter().next().unwrap()),
         Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
+        // Sorted here, not by relying on serde_json's default map: a dependency that enables its
+        // `preserve_order` feature (aws-smithy-protocol-test does, in test builds) would keep
+        // IAM's order and make equal policies differ.
         Value::Object(map) => Value::Object(
             map.into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
                 .map(|(k, v)| {
                     let v = match (k.as_str(), v) {
                         ("Statement", Value::Array(items)) => {

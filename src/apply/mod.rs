@@ -325,3 +325,7 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::Stage => apigw::apply(ctx, step).await,
     }
 }
+
+#[cfg(test)]
+#[path = "requests_tests.rs"]
+mod requests_tests;

@@ -104,57 +104,53 @@ impl Aws {
             Some(url) => url.clone(),
             None => format!("AWS in {region}"),
         });
-        let calls = Arc::new(CallLog::new(opts.verbose)?);
+        let profile = if opts.local {
+            None
+        } else {
+            opts.profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        };
+        let mut aws = Aws::from_sdk_config(&shared, region, opts.verbose, opts.parallelism)?;
+        aws.endpoint = endpoint;
+        aws.profile = profile;
+        Ok(aws)
+    }
+
+    /// The service clients for `shared` in `region`, each recording its calls and using
+    /// stackctl's retry classifier; `parallelism` bounds reads in flight. `connect` uses it, and
+    /// request-level tests pass an SdkConfig whose HTTP client replays recorded traffic.
+    pub fn from_sdk_config(
+        shared: &aws_config::SdkConfig,
+        region: String,
+        verbose: bool,
+        parallelism: usize,
+    ) -> Result<Aws> {
+        let calls = Arc::new(CallLog::new(verbose)?);
         let recorder = calls::Recorder(calls.clone());
-        let lambda = aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::config::Builder::from(&shared)
-                .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected::default())
-                .build(),
-        );
-        // Throttled API Gateway calls are retried by the pacer (`Aws::pacer.send`), not the SDK.
-        let apigw = aws_sdk_apigateway::Client::from_conf(
-            aws_sdk_apigateway::config::Builder::from(&shared)
-                .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected { paced: true })
-                .build(),
-        );
-        let iam = aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&shared)
-                .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected::default())
-                .build(),
-        );
-        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(&shared)
-                .interceptor(recorder.clone())
-                .retry_classifier(retry::ServerDirected::default())
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&shared)
-                .interceptor(recorder)
-                .retry_classifier(retry::ServerDirected::default())
-                .build(),
-        );
+        macro_rules! client {
+            ($sdk:ident, $classifier:expr) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(shared)
+                        .interceptor(recorder.clone())
+                        .retry_classifier($classifier)
+                        .build(),
+                )
+            };
+        }
         Ok(Aws {
-            lambda,
-            apigw,
-            iam,
-            logs,
-            sts,
+            lambda: client!(aws_sdk_lambda, retry::ServerDirected::default()),
+            // Throttled API Gateway calls are retried by the pacer (`Aws::call`), not the SDK.
+            apigw: client!(aws_sdk_apigateway, retry::ServerDirected { paced: true }),
+            iam: client!(aws_sdk_iam, retry::ServerDirected::default()),
+            logs: client!(aws_sdk_cloudwatchlogs, retry::ServerDirected::default()),
+            sts: client!(aws_sdk_sts, retry::ServerDirected::default()),
             region,
-            endpoint,
-            profile: if opts.local {
-                None
-            } else {
-                opts.profile
-                    .clone()
-                    .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-            },
+            endpoint: None,
+            profile: None,
             calls,
             pacer: Arc::new(Pacer::api_gateway()),
-            reads: Arc::new(tokio::sync::Semaphore::new(opts.parallelism.max(1))),
+            reads: Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
         })
     }
 

@@ -1,0 +1,186 @@
+//! Request-level tests: apply against the SDK's replay HTTP client (`StaticReplayClient`), which
+//! answers with recorded responses and keeps every request sent, so each test asserts the exact
+//! AWS calls a plan makes, with no emulator.
+
+use super::*;
+use crate::diff::{Action, diff};
+use crate::model::{ApiResource, Kind, LogGroup, Resource, RestApi, STACK_TAG, Tags};
+use crate::plan::{Plan, Step, build};
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_runtime_api::http::{Request, Response, StatusCode};
+use aws_smithy_types::body::SdkBody;
+
+fn tags() -> Tags {
+    Tags::from([(STACK_TAG.into(), "s".into())])
+}
+
+/// A recorded answer: `status` with a JSON `body` and, for REST-JSON services such as API
+/// Gateway, the error type in `x-amzn-errortype`.
+fn answer(status: u16, error_type: Option<&str>, body: &str) -> ReplayEvent {
+    let mut response = Response::new(
+        StatusCode::try_from(status).expect("valid status"),
+        SdkBody::from(body.to_string()),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/json");
+    if let Some(t) = error_type {
+        response
+            .headers_mut()
+            .insert("x-amzn-errortype", t.to_string());
+    }
+    ReplayEvent::new(Request::new(SdkBody::empty()), response)
+}
+
+/// A stack file with one function, in a temporary directory (the config checks `source`).
+fn config(dir: &tempfile::TempDir) -> StackConfig {
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    std::fs::write(
+        dir.path().join("a/index.py"),
+        "def handler(e, c):\n    return {}\n",
+    )
+    .unwrap();
+    let path = dir.path().join("stack.toml");
+    let text = "[stack]\nname = \"s\"\n\n[functions.a]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"a\"\n";
+    std::fs::write(&path, text).unwrap();
+    StackConfig::parse(&path, text).expect("a valid stack file")
+}
+
+async fn aws(client: &StaticReplayClient) -> Aws {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(client.clone())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "replay",
+        ))
+        .load()
+        .await;
+    Aws::from_sdk_config(&shared, "us-east-1".into(), false, 4).expect("clients")
+}
+
+fn plan_of(steps: Vec<Step>, ids: crate::live::Ids) -> Plan {
+    Plan {
+        format: crate::plan::PLAN_FORMAT,
+        stack: "s".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+        file: "stack.toml".into(),
+        summary: crate::plan::summarize(&steps),
+        steps,
+        conflicts: Vec::new(),
+        ids,
+        stage: None,
+        endpoint: None,
+        profile: None,
+    }
+}
+
+/// Runs `plan` with the replay client; the outcome and every request sent (method, path).
+async fn apply(plan: &Plan, client: &StaticReplayClient) -> (Outcome, Vec<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Arc::new(Ctx::new(aws(client).await, config(&dir), plan));
+    let outcome = run(plan, ctx, 4, |_| {}).await;
+    let sent = client
+        .actual_requests()
+        .map(|r| (r.method().to_string(), r.uri().to_string()))
+        .collect();
+    (outcome, sent)
+}
+
+fn stack() -> Vec<Resource> {
+    vec![
+        Resource::LogGroup(LogGroup {
+            name: "/aws/lambda/s-a".into(),
+            retention_days: Some(14),
+            tags: tags(),
+        }),
+        Resource::RestApi(RestApi {
+            name: "s-api".into(),
+            endpoint_type: "REGIONAL".into(),
+            tags: tags(),
+        }),
+        Resource::ApiResource(ApiResource { path: "/x".into() }),
+    ]
+}
+
+#[tokio::test]
+async fn a_plan_with_nothing_to_change_sends_no_request() {
+    let steps = build(diff(&stack(), &stack(), &Default::default())).unwrap();
+    assert!(steps.is_empty());
+    let client = StaticReplayClient::new(Vec::new());
+    let (outcome, sent) = apply(&plan_of(steps, Default::default()), &client).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(sent, Vec::<(String, String)>::new());
+}
+
+#[tokio::test]
+async fn deleting_what_is_already_gone_is_done_in_one_call() {
+    let steps = build(diff(&[], &stack()[..1], &Default::default())).unwrap();
+    assert_eq!(steps.len(), 1);
+    let client = StaticReplayClient::new(vec![answer(
+        400,
+        None,
+        r#"{"__type":"ResourceNotFoundException","message":"The specified log group does not exist."}"#,
+    )]);
+    let (outcome, sent) = apply(&plan_of(steps, Default::default()), &client).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let target = client
+        .actual_requests()
+        .next()
+        .and_then(|r| r.headers().get("x-amz-target").map(str::to_string));
+    assert_eq!(target.as_deref(), Some("Logs_20140328.DeleteLogGroup"));
+}
+
+/// CreateResource is not idempotent: after a lost response (here, the conflict a resend meets),
+/// apply looks the resource up instead of creating it again.
+#[tokio::test]
+async fn a_lost_create_response_is_looked_up_not_sent_again() {
+    let live = &stack()[1..2];
+    let desired = &stack()[1..];
+    let steps = build(diff(desired, live, &Default::default())).unwrap();
+    assert_eq!(
+        steps.iter().map(|s| (s.action, s.kind)).collect::<Vec<_>>(),
+        vec![(Action::Create, Kind::ApiResource)]
+    );
+    let ids = crate::live::Ids {
+        api_id: Some("api1".into()),
+        root_resource_id: Some("root1".into()),
+        ..Default::default()
+    };
+    let client = StaticReplayClient::new(vec![
+        answer(
+            409,
+            Some("ConflictException"),
+            r#"{"message":"Another resource with the same parent already has this name: x"}"#,
+        ),
+        answer(
+            200,
+            None,
+            r#"{"item":[{"id":"root1","path":"/"},{"id":"x1","parentId":"root1","path":"/x","pathPart":"x"}]}"#,
+        ),
+    ]);
+    let plan = plan_of(steps, ids);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Arc::new(Ctx::new(aws(&client).await, config(&dir), &plan));
+    let outcome = run(&plan, ctx.clone(), 4, |_| {}).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let sent: Vec<(String, String)> = client
+        .actual_requests()
+        .map(|r| {
+            (
+                r.method().to_string(),
+                r.uri().split('?').next().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].0, "POST");
+    assert!(
+        sent[0].1.ends_with("/restapis/api1/resources/root1"),
+        "{sent:?}"
+    );
+    assert_eq!(sent[1].0, "GET");
+    assert!(sent[1].1.ends_with("/restapis/api1/resources"), "{sent:?}");
+    assert_eq!(ctx.resource_id("/x").unwrap(), "x1");
+}
