@@ -1,8 +1,11 @@
 //! The resources stackctl manages, normalised so that desired (from the file) and live (from AWS)
-//! compare as equal values. Both sides are built as these types; `attrs` is what the diff compares.
+//! compare as equal values. Both sides are built as these types; `attrs.rs` renders them as display
+//! strings.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+mod attrs;
 
 /// The tag that makes a resource the stack's: the name alone never does.
 pub const STACK_TAG: &str = "stackctl:stack";
@@ -264,114 +267,6 @@ impl Resource {
         }
     }
 
-    /// The attributes the diff compares and the plan shows, as display strings.
-    pub fn attrs(&self) -> BTreeMap<String, String> {
-        let mut a = BTreeMap::new();
-        let mut put = |k: &str, v: String| {
-            a.insert(k.to_string(), v);
-        };
-        let tags = |a: &mut BTreeMap<String, String>, tags: &Tags| {
-            for (k, v) in tags {
-                a.insert(format!("tags.{k}"), quote(v));
-            }
-        };
-        match self {
-            Resource::Role(r) => {
-                put("trust", r.trust_service.clone());
-                put("policy", r.policy.clone());
-                tags(&mut a, &r.tags);
-            }
-            Resource::LogGroup(l) => {
-                put(
-                    "retention_days",
-                    l.retention_days
-                        .map_or("never expire".into(), |d| d.to_string()),
-                );
-                tags(&mut a, &l.tags);
-            }
-            Resource::Function(f) => {
-                put("runtime", quote(&f.runtime));
-                put("handler", quote(&f.handler));
-                put("memory_mb", f.memory_mb.to_string());
-                put("timeout_s", f.timeout_s.to_string());
-                put("description", quote(&f.description));
-                put("role", f.role_arn.clone());
-                put("code_sha256", f.code_sha256.clone());
-                put("architecture", quote(f.architecture.as_str()));
-                if !f.layers.is_empty() {
-                    put("layers", format!("{:?}", f.layers));
-                }
-                for (k, v) in &f.environment {
-                    a.insert(format!("environment.{k}"), quote(v));
-                }
-                tags(&mut a, &f.tags);
-            }
-            Resource::RestApi(r) => {
-                put("name", quote(&r.name));
-                put("endpoint", r.endpoint_type.clone());
-                tags(&mut a, &r.tags);
-            }
-            Resource::ApiResource(_) => {}
-            Resource::Method(m) => {
-                put("authorization", m.authorization.clone());
-                match &m.integration {
-                    Integration::LambdaProxy { function, uri } => {
-                        put("integration", "AWS_PROXY (POST)".into());
-                        put("function", function.clone());
-                        put("uri", uri.clone());
-                    }
-                    Integration::CorsMock {
-                        allow_origin,
-                        allow_methods,
-                        allow_headers,
-                    } => {
-                        put("integration", "MOCK".into());
-                        put("allow_origin", quote(allow_origin));
-                        put("allow_methods", quote(allow_methods));
-                        put("allow_headers", quote(allow_headers));
-                    }
-                }
-            }
-            Resource::GatewayResponse(g) => {
-                for (k, v) in &g.parameters {
-                    a.insert(k.clone(), v.clone());
-                }
-            }
-            // The route is in the statement id; live statements do not carry it otherwise.
-            Resource::Permission(p) => {
-                if let Some(note) = crate::policy::scope_note(&p.statement_id) {
-                    put("scope", note.into());
-                }
-                put(
-                    "source_arn",
-                    p.source_arn
-                        .clone()
-                        .unwrap_or_else(|| KNOWN_AFTER_APPLY.into()),
-                );
-            }
-            Resource::AccountRole(_) => {
-                put("trust", "apigateway.amazonaws.com".into());
-                put("policy", "AmazonAPIGatewayPushToCloudWatchLogs".into());
-            }
-            Resource::AccountSettings(s) => {
-                put(
-                    "cloudwatch_role_arn",
-                    s.cloudwatch_role_arn
-                        .clone()
-                        .unwrap_or_else(|| "(none)".into()),
-                );
-            }
-            Resource::Stage(s) => {
-                put("deployment", s.model.clone());
-                put("logging", s.log_level.clone());
-                put("data_trace", s.data_trace.to_string());
-                put("metrics", s.metrics.to_string());
-                tags(&mut a, &s.tags);
-            }
-        }
-        a
-    }
-
     /// Settings every stack shares with others in the account: marked in the plan, never deleted.
     pub fn account_wide(&self) -> bool {
         matches!(
@@ -415,7 +310,7 @@ pub fn method_name(verb: &str, path: &str) -> String {
     format!("{verb} {path}")
 }
 
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
@@ -478,54 +373,4 @@ fn normalise(v: serde_json::Value) -> serde_json::Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statement_ids_are_stable_valid_and_distinct() {
-        let a = statement_id("POST", "/hello");
-        assert_eq!(a, statement_id("POST", "/hello"));
-        assert!(a.starts_with("stackctl-POST-hello-"));
-        assert_ne!(a, statement_id("POST", "/hello_"));
-        assert_ne!(a, statement_id("HEAD", "/hello"));
-        let long = statement_id("GET", &"/abcdefghij".repeat(20));
-        assert!(long.len() <= 100);
-        assert!(
-            long.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-    }
-
-    #[test]
-    fn cors_methods_expand_any_and_keep_a_configured_list() {
-        assert_eq!(
-            cors_allow_methods(["ANY"], None).join(","),
-            "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
-        );
-        assert_eq!(
-            cors_allow_methods(["POST", "HEAD"], None).join(","),
-            "HEAD,OPTIONS,POST"
-        );
-        let configured = ["POST".to_string()];
-        assert_eq!(cors_allow_methods(["ANY"], Some(&configured)), ["POST"]);
-    }
-
-    #[test]
-    fn served_model_needs_the_recorded_deployment() {
-        let d = stage_description("abc", "dep1");
-        assert_eq!(served_model(Some(&d), Some("dep1")).as_deref(), Some("abc"));
-        assert_eq!(served_model(Some(&d), Some("dep2")), None);
-        assert_eq!(
-            served_model(Some("made in the console"), Some("dep1")),
-            None
-        );
-        assert_eq!(served_model(None, Some("dep1")), None);
-    }
-
-    #[test]
-    fn canonical_json_ignores_order_whitespace_and_singleton_lists() {
-        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents"]}]}"#;
-        let b = r#"{ "Statement": {"Action": "logs:PutLogEvents", "Effect": "Allow"}, "Version": "2012-10-17" }"#;
-        assert_eq!(canonical_json(a), canonical_json(b));
-    }
-}
+mod tests;
