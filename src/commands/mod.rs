@@ -14,6 +14,11 @@ use anyhow::{Context, Result, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
+mod inspect;
+mod setup;
+use inspect::{logs, outputs, smoke_test};
+use setup::{import, init};
+
 /// How a successful command ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -290,147 +295,6 @@ async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
     println!(
         "Destroy complete. {} resources deleted.",
         plan.summary.delete
-    );
-    Ok(Status::Ok)
-}
-
-async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
-    let config = load(g)?;
-    let aws = connect(g, &config).await?;
-    let live = crate::live::read(&aws, &config, true).await?;
-    let existing: Vec<String> = live
-        .resources
-        .iter()
-        .filter_map(|r| match r {
-            crate::model::Resource::Function(f) => Some(f.name.clone()),
-            _ => None,
-        })
-        .collect();
-    let outputs = engine::outputs(
-        &aws,
-        &config,
-        &live.account,
-        live.ids.api_id.as_deref(),
-        &existing,
-    );
-    if outputs.api_id.is_none() && outputs.functions.is_empty() {
-        // Exit 1: a script reading the URL must not go on with nothing.
-        crate::bail_hint!("stack {} is not deployed in {}: no function or API carries its tag", config.name, aws.region; hint = "run `stackctl apply` to deploy it");
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&outputs)?);
-    } else {
-        print!("{}", render::outputs_text(&outputs));
-    }
-    Ok(Status::Ok)
-}
-
-/// The deployed API's id, found the way `outputs` finds it (by the stack's tag).
-async fn deployed_api(aws: &Aws, config: &StackConfig) -> Result<Option<String>> {
-    Ok(crate::live::read(aws, config, true).await?.ids.api_id)
-}
-
-async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
-    let config = load(g)?;
-    let aws = connect(g, &config).await?;
-    let api_id = if args.api && config.api.is_some() {
-        deployed_api(&aws, &config).await?
-    } else {
-        None
-    };
-    let sources = crate::logs::sources(&config, &args.functions, args.api, api_id.as_deref())?;
-    let opts = crate::logs::Options {
-        follow: args.follow,
-        since: args.since,
-        filter: args.filter.clone(),
-        json: args.json,
-    };
-    crate::logs::run(&aws, sources, &opts).await?;
-    Ok(Status::Ok)
-}
-
-async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
-    let config = load(g)?;
-    let api = crate::smoke::api_of(&config)?;
-    let aws = connect(g, &config).await?;
-    let Some(api_id) = deployed_api(&aws, &config).await? else {
-        crate::bail_hint!("the API {} of stack {} is not deployed", api.name, config.name; hint = "run `stackctl apply` first");
-    };
-    render::info(format!(
-        "Calling {} (stack {}, API {api_id}):",
-        engine::invoke_url(&aws, &api_id, &api.stage, "/"),
-        config.name
-    ));
-    let opts = crate::smoke::Options {
-        data: args.data.clone(),
-        origin: args.origin.clone(),
-    };
-    let checks = crate::smoke::run(&aws, &config, &api_id, &opts).await?;
-    print!("{}", crate::smoke::report(&checks));
-    println!("{}", crate::smoke::verdict(&checks)?);
-    Ok(Status::Ok)
-}
-
-fn init(args: &crate::cli::InitArgs) -> Result<Status> {
-    let created = crate::init::init(&args.dir, args.template, args.name.as_deref(), args.force)?;
-    for f in &created.files {
-        println!("Created {}", f.display());
-    }
-    if let Some(base) = &created.named_after {
-        let why = if *base == created.name {
-            String::new()
-        } else {
-            " (a stack name is 1 to 32 lowercase letters, digits or '-', starting with a letter)"
-                .into()
-        };
-        println!(
-            "Named the stack {} after the directory {base}{why}; to choose another, edit `name` under [stack] before the first apply.",
-            created.name
-        );
-    }
-    let cd = if created.dir == std::path::Path::new(".") {
-        String::new()
-    } else {
-        format!("cd {} && ", created.dir.display())
-    };
-    println!(
-        "Stack {} is ready. Next: {cd}stackctl plan, then stackctl apply.",
-        created.name
-    );
-    Ok(Status::Ok)
-}
-
-async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
-    let aws = Aws::connect(&connect_options(g, None)).await?;
-    let request = crate::import::Request {
-        functions: args.functions.clone(),
-        api: args.api.clone(),
-        name: args.name.clone(),
-        file: g.file.clone(),
-        force: args.force,
-    };
-    let done = crate::import::import(&aws, &request).await?;
-    for w in &done.warnings {
-        render::info(format!("warning: {w}"));
-    }
-    for (name, key, dir) in &done.functions {
-        println!(
-            "Imported function {name} as [functions.{key}], code in {}",
-            dir.display()
-        );
-    }
-    if let Some(id) = &done.api {
-        println!("Imported REST API {id} with {} route(s)", done.routes);
-    }
-    let plan = if g.file == std::path::Path::new("stack.toml") {
-        "stackctl plan".to_string()
-    } else {
-        format!("stackctl plan -f {}", g.file.display())
-    };
-    println!(
-        "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
-        g.file.display(),
-        done.stack
     );
     Ok(Status::Ok)
 }
