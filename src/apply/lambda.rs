@@ -14,6 +14,26 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use std::time::Duration;
 
+/// Sets the configuration CreateFunction and UpdateFunctionConfiguration share (two builder
+/// types with the same setters) from the model function `$f`.
+macro_rules! configuration {
+    ($builder:expr, $f:expr) => {
+        $builder
+            .function_name(&$f.name)
+            .runtime(Runtime::from($f.runtime.as_str()))
+            .handler(&$f.handler)
+            .role(&$f.role_arn)
+            .memory_size($f.memory_mb)
+            .timeout($f.timeout_s)
+            .description(&$f.description)
+            .environment(
+                Environment::builder()
+                    .set_variables(Some($f.environment.clone().into_iter().collect()))
+                    .build(),
+            )
+    };
+}
+
 /// How long a new role may take to become assumable by Lambda (Terraform allows 5 minutes).
 const ROLE_PROPAGATION: Duration = Duration::from_secs(180);
 const SETTLE: Duration = Duration::from_secs(300);
@@ -66,20 +86,7 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
     let lambda = &ctx.aws.lambda;
     let created = retry(ROLE_PROPAGATION, AwsError::is_role_not_ready, || {
         ctx.aws.call(Lambda, "CreateFunction", &f.name, || {
-            lambda
-                .create_function()
-                .function_name(&f.name)
-                .runtime(Runtime::from(f.runtime.as_str()))
-                .handler(&f.handler)
-                .role(&f.role_arn)
-                .memory_size(f.memory_mb)
-                .timeout(f.timeout_s)
-                .description(&f.description)
-                .environment(
-                    Environment::builder()
-                        .set_variables(Some(f.environment.clone().into_iter().collect()))
-                        .build(),
-                )
+            configuration!(lambda.create_function(), f)
                 .architectures(Architecture::from(f.architecture.as_str()))
                 .set_layers((!f.layers.is_empty()).then(|| f.layers.clone()))
                 .code(
@@ -194,22 +201,7 @@ async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> 
             || {
                 ctx.aws
                     .call(Lambda, "UpdateFunctionConfiguration", &f.name, || {
-                        lambda
-                            .update_function_configuration()
-                            .function_name(&f.name)
-                            .runtime(Runtime::from(f.runtime.as_str()))
-                            .handler(&f.handler)
-                            .role(&f.role_arn)
-                            .memory_size(f.memory_mb)
-                            .timeout(f.timeout_s)
-                            .description(&f.description)
-                            .environment(
-                                Environment::builder()
-                                    .set_variables(Some(
-                                        f.environment.clone().into_iter().collect(),
-                                    ))
-                                    .build(),
-                            )
+                        configuration!(lambda.update_function_configuration(), f)
                             // An empty list detaches every layer.
                             .set_layers(Some(f.layers.clone()))
                             .set_revision_id(revision.clone())

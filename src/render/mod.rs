@@ -151,6 +151,12 @@ fn value(v: &Option<String>, sensitive: bool) -> String {
 
 fn change_line(action: Action, c: &AttrChange, width: usize) -> String {
     let name = format!("{:width$}", c.attribute);
+    if let (Action::Update | Action::Replace, false, Some(before), Some(after)) =
+        (action, c.sensitive, &c.before, &c.after)
+        && let Some(diff) = json_diff(before, after)
+    {
+        return format!("      {name}   (JSON, - before, + after)\n{diff}");
+    }
     match action {
         Action::Create => format!("      {name} = {}", value(&c.after, c.sensitive)),
         Action::Delete => format!("      {name} = {}", value(&c.before, c.sensitive)),
@@ -160,6 +166,29 @@ fn change_line(action: Action, c: &AttrChange, width: usize) -> String {
             value(&c.after, c.sensitive)
         ),
     }
+}
+
+/// Two JSON documents (an IAM policy) as a line diff of their pretty-printed forms: a policy is
+/// one long line otherwise, and the change in it hard to see. `None` unless both are objects.
+fn json_diff(before: &str, after: &str) -> Option<String> {
+    let pretty = |text: &str| match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v @ serde_json::Value::Object(_)) => serde_json::to_string_pretty(&v).ok(),
+        _ => None,
+    };
+    let (before, after) = (pretty(before)?, pretty(after)?);
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let (sign, styled) = match change.tag() {
+            similar::ChangeTag::Delete => ("-", Style::new().red()),
+            similar::ChangeTag::Insert => ("+", Style::new().green()),
+            similar::ChangeTag::Equal => (" ", Style::new()),
+        };
+        let line = format!("        {sign} {}", change.value().trim_end_matches('\n'));
+        out.push_str(&styled.apply_to(line).to_string());
+        out.push('\n');
+    }
+    Some(out.trim_end_matches('\n').to_string())
 }
 
 fn step_header(step: &Step) -> String {
@@ -362,4 +391,37 @@ pub fn outputs_text(o: &Outputs) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_update_shows_the_changed_lines() {
+        let c = AttrChange {
+            attribute: "policy".into(),
+            before: Some(r#"{"Statement":[{"Action":"logs:PutLogEvents","Effect":"Allow"}],"Version":"2012-10-17"}"#.into()),
+            after: Some(r#"{"Statement":[{"Action":"logs:CreateLogStream","Effect":"Allow"}],"Version":"2012-10-17"}"#.into()),
+            sensitive: false,
+        };
+        let text = console::strip_ansi_codes(&change_line(Action::Update, &c, 6)).to_string();
+        let line = |sign: &str, content: &str| {
+            text.lines()
+                .any(|l| l.trim_start().starts_with(sign) && l.contains(content))
+        };
+        assert!(line("-", r#""Action": "logs:PutLogEvents","#), "{text}");
+        assert!(line("+", r#""Action": "logs:CreateLogStream","#), "{text}");
+        assert!(!line("-", "Version") && !line("+", "Version"), "{text}");
+        let plain = AttrChange {
+            attribute: "memory_mb".into(),
+            before: Some("128".into()),
+            after: Some("256".into()),
+            sensitive: false,
+        };
+        assert_eq!(
+            change_line(Action::Update, &plain, 9),
+            "      memory_mb   128 → 256"
+        );
+    }
 }
