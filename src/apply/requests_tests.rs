@@ -184,3 +184,84 @@ async fn a_lost_create_response_is_looked_up_not_sent_again() {
     assert!(sent[1].1.ends_with("/restapis/api1/resources"), "{sent:?}");
     assert_eq!(ctx.resource_id("/x").unwrap(), "x1");
 }
+
+fn xml(body: &str) -> ReplayEvent {
+    let mut response = Response::new(
+        StatusCode::try_from(200).expect("valid status"),
+        SdkBody::from(body.to_string()),
+    );
+    response.headers_mut().insert("content-type", "text/xml");
+    ReplayEvent::new(Request::new(SdkBody::empty()), response)
+}
+
+/// Which operation a request is: the Lambda REST path, the IAM query `Action`, or the Logs target.
+fn operation(r: &aws_smithy_runtime_api::client::orchestrator::HttpRequest) -> String {
+    if let Some(target) = r.headers().get("x-amz-target") {
+        return target.to_string();
+    }
+    let body = std::str::from_utf8(r.body().bytes().unwrap_or_default()).unwrap_or_default();
+    match body.split('&').find_map(|p| p.strip_prefix("Action=")) {
+        Some(action) => format!("iam:{action}"),
+        None => format!("{} {}", r.method(), r.uri().split('?').next().unwrap_or("")),
+    }
+}
+
+/// A removed function goes first, then its role (inline policy, attached policies, the role),
+/// then its log group: the breadcrumb that lets the next plan find what an interrupted destroy
+/// left (see live/mod.rs).
+#[tokio::test]
+async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
+    let live = vec![
+        Resource::Role(crate::model::Role {
+            name: "s-a-exec".into(),
+            trust_service: "lambda.amazonaws.com".into(),
+            policy: "{}".into(),
+            tags: tags(),
+        }),
+        stack()[0].clone(),
+        Resource::Function(crate::model::Function {
+            name: "s-a".into(),
+            runtime: "python3.12".into(),
+            handler: "index.handler".into(),
+            memory_mb: 128,
+            timeout_s: 3,
+            description: String::new(),
+            environment: Default::default(),
+            role_arn: "arn:aws:iam::123456789012:role/s-a-exec".into(),
+            code_sha256: "x".into(),
+            architecture: Default::default(),
+            layers: Vec::new(),
+            tags: tags(),
+        }),
+    ];
+    let steps = build(diff(&[], &live, &Default::default())).unwrap();
+    let ok = "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>";
+    let client = StaticReplayClient::new(vec![
+        answer(204, None, ""),
+        xml(
+            "<ListRolePoliciesResponse><ListRolePoliciesResult><PolicyNames><member>stackctl-logs</member></PolicyNames><IsTruncated>false</IsTruncated></ListRolePoliciesResult></ListRolePoliciesResponse>",
+        ),
+        xml(&format!(
+            "<DeleteRolePolicyResponse>{ok}</DeleteRolePolicyResponse>"
+        )),
+        xml(
+            "<ListAttachedRolePoliciesResponse><ListAttachedRolePoliciesResult><AttachedPolicies/><IsTruncated>false</IsTruncated></ListAttachedRolePoliciesResult></ListAttachedRolePoliciesResponse>",
+        ),
+        xml(&format!("<DeleteRoleResponse>{ok}</DeleteRoleResponse>")),
+        answer(200, None, "{}"),
+    ]);
+    let (outcome, _) = apply(&plan_of(steps, Default::default()), &client).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let sent: Vec<String> = client.actual_requests().map(operation).collect();
+    assert_eq!(
+        sent,
+        [
+            "DELETE https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/s-a",
+            "iam:ListRolePolicies",
+            "iam:DeleteRolePolicy",
+            "iam:ListAttachedRolePolicies",
+            "iam:DeleteRole",
+            "Logs_20140328.DeleteLogGroup",
+        ]
+    );
+}
