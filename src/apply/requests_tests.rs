@@ -55,7 +55,7 @@ async fn aws(client: &StaticReplayClient) -> Aws {
         ))
         .load()
         .await;
-    Aws::from_sdk_config(&shared, "us-east-1".into(), false, 4).expect("clients")
+    Aws::from_sdk_config(&shared, "us-east-1".into(), None, 4).expect("clients")
 }
 
 fn plan_of(steps: Vec<Step>, ids: crate::live::Ids) -> Plan {

@@ -34,9 +34,12 @@ impl Call {
     }
 }
 
+/// What to do with each finished call, besides recording it.
+pub type OnCall = fn(&Call);
+
 #[derive(Debug)]
 pub struct CallLog {
-    verbose: bool,
+    on_call: Option<OnCall>,
     calls: Mutex<Vec<Call>>,
     file: Option<Mutex<std::fs::File>>,
 }
@@ -45,7 +48,8 @@ impl CallLog {
     /// A log for one run. With `STACKCTL_CALL_LOG=FILE`, every call is also appended to FILE as
     /// a JSON line; a FILE that cannot be opened is an error, since the tests that count calls
     /// must never read a missing log as "no calls".
-    pub fn new(verbose: bool) -> anyhow::Result<Self> {
+    /// `on_call` sees each call as it ends (`-v` prints it; the printing is the caller's).
+    pub fn new(on_call: Option<OnCall>) -> anyhow::Result<Self> {
         let file = match std::env::var_os("STACKCTL_CALL_LOG") {
             None => None,
             Some(path) => Some(Mutex::new(
@@ -62,7 +66,7 @@ impl CallLog {
             )),
         };
         Ok(CallLog {
-            verbose,
+            on_call,
             calls: Mutex::new(Vec::new()),
             file,
         })
@@ -73,8 +77,8 @@ impl CallLog {
     }
 
     fn record(&self, call: Call) {
-        if self.verbose {
-            crate::render::verbose_call(&call);
+        if let Some(on_call) = self.on_call {
+            on_call(&call);
         }
         // A call that cannot be logged must not go unnoticed: the log is how tests count calls.
         if let Some(file) = &self.file {

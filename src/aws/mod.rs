@@ -8,7 +8,7 @@ mod pace;
 pub mod retry;
 
 pub use call::{Absent, Service, call_name};
-pub use calls::{Call, CallLog};
+pub use calls::{Call, CallLog, OnCall};
 pub use errors::{AwsError, code, describe, is_not_found};
 pub use pace::{PaceStats, Pacer};
 
@@ -25,7 +25,8 @@ pub struct ConnectOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
-    pub verbose: bool,
+    /// Called with each finished call (`-v` passes the renderer's printer).
+    pub on_call: Option<OnCall>,
     /// How many reads may be in flight at once (`--parallelism`).
     pub parallelism: usize,
     /// `--local`: MiniStack on 127.0.0.1 (started if needed), dummy credentials, no profile.
@@ -111,7 +112,7 @@ impl Aws {
                 .clone()
                 .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         };
-        let mut aws = Aws::from_sdk_config(&shared, region, opts.verbose, opts.parallelism)?;
+        let mut aws = Aws::from_sdk_config(&shared, region, opts.on_call, opts.parallelism)?;
         aws.endpoint = endpoint;
         aws.profile = profile;
         Ok(aws)
@@ -123,10 +124,10 @@ impl Aws {
     pub fn from_sdk_config(
         shared: &aws_config::SdkConfig,
         region: String,
-        verbose: bool,
+        on_call: Option<OnCall>,
         parallelism: usize,
     ) -> Result<Aws> {
-        let calls = Arc::new(CallLog::new(verbose)?);
+        let calls = Arc::new(CallLog::new(on_call)?);
         let recorder = calls::Recorder(calls.clone());
         macro_rules! client {
             ($sdk:ident, $classifier:expr) => {

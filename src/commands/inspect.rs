@@ -26,9 +26,9 @@ pub(super) async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         crate::bail_hint!("stack {} is not deployed in {}: no function or API carries its tag", config.name, aws.region; hint = "run `stackctl apply` to deploy it");
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outputs)?);
+        render::out_line(serde_json::to_string_pretty(&outputs)?);
     } else {
-        print!("{}", render::outputs_text(&outputs));
+        render::out(render::outputs_text(&outputs));
     }
     Ok(Status::Ok)
 }
@@ -74,7 +74,7 @@ pub(super) async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
         origin: args.origin.clone(),
     };
     let checks = crate::smoke::run(&aws, &config, &api_id, &opts).await?;
-    print!("{}", crate::smoke::report(&checks));
-    println!("{}", crate::smoke::verdict(&checks)?);
+    render::out(crate::smoke::report(&checks));
+    render::out_line(crate::smoke::verdict(&checks)?);
     Ok(Status::Ok)
 }

@@ -65,7 +65,9 @@ fn connect_options(g: &Global, file_region: Option<String>) -> ConnectOptions {
         region: g.region.clone().or(file_region),
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
-        verbose: g.verbose,
+        on_call: g
+            .verbose
+            .then_some(render::verbose_call as crate::aws::OnCall),
         parallelism: g.parallelism as usize,
         local: g.local,
     }
@@ -75,7 +77,7 @@ fn refuse_conflicts(plan: &Plan) -> Result<()> {
     if plan.conflicts.is_empty() {
         return Ok(());
     }
-    eprint!("{}", render::conflicts(&plan.conflicts));
+    render::err(render::conflicts(&plan.conflicts));
     bail!(
         "{} conflict{} must be resolved first; nothing was changed",
         plan.conflicts.len(),
@@ -86,7 +88,7 @@ fn refuse_conflicts(plan: &Plan) -> Result<()> {
 /// `stackctl build`: see [`crate::build::command`].
 fn build(g: &Global, args: &crate::cli::BuildArgs) -> Result<Status> {
     let config = load(g)?;
-    crate::build::command::run(&config, &args.functions, |report| print!("{report}"))?;
+    crate::build::command::run(&config, &args.functions, |report| render::out(report))?;
     Ok(Status::Ok)
 }
 
@@ -96,13 +98,13 @@ fn validate(g: &Global) -> Result<Status> {
     let envs = StackConfig::environments(&text);
     if env(g).is_some() || envs.is_empty() {
         let config = load(g)?;
-        println!("{}", valid_line(g, &config));
+        render::out_line(valid_line(g, &config));
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
     for env in &envs {
         match StackConfig::load_env(&g.file, Some(env)) {
-            Ok(config) => println!("{}", valid_line(g, &config)),
+            Ok(config) => render::out_line(valid_line(g, &config)),
             Err(e) => {
                 render::error(&e);
                 failed.push(env.as_str());
@@ -144,12 +146,9 @@ async fn plan(g: &Global, args: &PlanArgs) -> Result<Status> {
     let aws = connect(g, &config).await?;
     let plan = engine::make_plan(&aws, &config, false).await?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&render::plan_json(&plan))?
-        );
+        render::out_line(serde_json::to_string_pretty(&render::plan_json(&plan))?);
     } else {
-        print!("{}", render::plan_text(&plan));
+        render::out(render::plan_text(&plan));
     }
     refuse_conflicts(&plan)?;
     if let Some(out) = &args.out {
@@ -191,7 +190,7 @@ fn confirm(question: &str, yes: bool) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         crate::bail_hint!("refusing to change AWS without confirmation: stdin is not a terminal"; hint = "pass --yes");
     }
-    eprint!("{question} Only 'yes' will be accepted: ");
+    render::err(format!("{question} Only 'yes' will be accepted: "));
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -241,18 +240,18 @@ async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
         None => fresh,
     };
     if plan.is_empty() {
-        println!("No changes. Stack {} is up to date.", plan.stack);
+        render::out_line(format!("No changes. Stack {} is up to date.", plan.stack));
         print_urls(&aws, &config, plan.ids.api_id.as_deref());
         return Ok(Status::Ok);
     }
     if !render::quiet() {
-        print!("{}", render::plan_text(&plan));
+        render::out(render::plan_text(&plan));
     }
     if args.plan_file.is_none() {
         confirm("Apply these changes?", args.yes)?;
     }
     let ctx = execute(aws.clone(), config.clone(), &plan, g.parallelism).await?;
-    println!("{}", render::applied_line(&plan));
+    render::out_line(render::applied_line(&plan));
     print_urls(&aws, &config, ctx.api_id().ok().as_deref());
     Ok(Status::Ok)
 }
@@ -261,14 +260,14 @@ fn print_urls(aws: &Aws, config: &StackConfig, api_id: Option<&str>) {
     let (Some(api), Some(id)) = (&config.api, api_id) else {
         return;
     };
-    println!();
+    render::out_line("");
     for r in &api.routes {
         for m in &r.methods {
-            println!(
+            render::out_line(format!(
                 "  {:<7} {}",
                 m,
                 engine::invoke_url(aws, id, &api.stage, &r.path)
-            );
+            ));
         }
     }
 }
@@ -278,23 +277,23 @@ async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
     let aws = connect(g, &config).await?;
     let plan = engine::make_plan(&aws, &config, true).await?;
     if plan.is_empty() {
-        println!(
+        render::out_line(format!(
             "Nothing to destroy: no resource carries the tag of stack {}.",
             plan.stack
-        );
+        ));
         return Ok(Status::Ok);
     }
     if !render::quiet() {
-        print!("{}", render::plan_text(&plan));
+        render::out(render::plan_text(&plan));
     }
     confirm(
         &format!("Destroy everything stack {} owns?", plan.stack),
         args.yes,
     )?;
     execute(aws, config, &plan, g.parallelism).await?;
-    println!(
+    render::out_line(format!(
         "Destroy complete. {} resources deleted.",
         plan.summary.delete
-    );
+    ));
     Ok(Status::Ok)
 }

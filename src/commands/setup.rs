@@ -5,7 +5,7 @@ use super::*;
 pub(super) fn init(args: &crate::cli::InitArgs) -> Result<Status> {
     let created = crate::init::init(&args.dir, args.template, args.name.as_deref(), args.force)?;
     for f in &created.files {
-        println!("Created {}", f.display());
+        render::out_line(format!("Created {}", f.display()));
     }
     if let Some(base) = &created.named_after {
         let why = if *base == created.name {
@@ -14,20 +14,20 @@ pub(super) fn init(args: &crate::cli::InitArgs) -> Result<Status> {
             " (a stack name is 1 to 32 lowercase letters, digits or '-', starting with a letter)"
                 .into()
         };
-        println!(
+        render::out_line(format!(
             "Named the stack {} after the directory {base}{why}; to choose another, edit `name` under [stack] before the first apply.",
             created.name
-        );
+        ));
     }
     let cd = if created.dir == std::path::Path::new(".") {
         String::new()
     } else {
         format!("cd {} && ", created.dir.display())
     };
-    println!(
+    render::out_line(format!(
         "Stack {} is ready. Next: {cd}stackctl plan, then stackctl apply.",
         created.name
-    );
+    ));
     Ok(Status::Ok)
 }
 
@@ -45,23 +45,26 @@ pub(super) async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<
         render::info(format!("warning: {w}"));
     }
     for (name, key, dir) in &done.functions {
-        println!(
+        render::out_line(format!(
             "Imported function {name} as [functions.{key}], code in {}",
             dir.display()
-        );
+        ));
     }
     if let Some(id) = &done.api {
-        println!("Imported REST API {id} with {} route(s)", done.routes);
+        render::out_line(format!(
+            "Imported REST API {id} with {} route(s)",
+            done.routes
+        ));
     }
     let plan = if g.file == std::path::Path::new("stack.toml") {
         "stackctl plan".to_string()
     } else {
         format!("stackctl plan -f {}", g.file.display())
     };
-    println!(
+    render::out_line(format!(
         "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
         g.file.display(),
         done.stack
-    );
+    ));
     Ok(Status::Ok)
 }

@@ -56,6 +56,21 @@ pub fn info(line: impl std::fmt::Display) {
     }
 }
 
+/// A command's result on stdout, as it is (no newline added).
+pub fn out(text: impl std::fmt::Display) {
+    print!("{text}");
+}
+
+/// A command's result on stdout, one line.
+pub fn out_line(text: impl std::fmt::Display) {
+    println!("{text}");
+}
+
+/// A message on stderr that is part of a command's flow (a prompt, refused conflicts), as it is.
+pub fn err(text: impl std::fmt::Display) {
+    eprint!("{text}");
+}
+
 /// A line only `-v` shows, on stderr: how stackctl works around something, not a result.
 pub fn detail(line: impl std::fmt::Display) {
     if VERBOSE.load(Ordering::Relaxed) {
