@@ -58,7 +58,17 @@ pub fn stack_tags(stack: &str) -> Tags {
 
 /// The execution role stackctl makes for function `key` of `stack`: `{stack}-{key}-exec`.
 pub fn role_name(stack: &str, key: &str) -> String {
-    format!("{stack}-{key}-exec")
+    exec_role_of(&format!("{stack}-{key}"))
+}
+
+/// The execution role of the function named `function` (its physical name): `{function}-exec`.
+pub fn exec_role_of(function: &str) -> String {
+    format!("{function}-exec")
+}
+
+/// The function an execution role belongs to, from the role's name (`{function}-exec`).
+pub fn function_of_exec_role(role: &str) -> Option<&str> {
+    role.strip_suffix("-exec")
 }
 
 /// The group Lambda writes function `function`'s logs to: `/aws/lambda/{function}`.

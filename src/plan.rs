@@ -268,7 +268,7 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                 o.action == Action::Delete
                     && match o.address.kind {
                         Kind::Function => crate::names::log_group_name(&o.address.name) == g.name,
-                        Kind::Role => o.address.name.strip_suffix("-exec").is_some_and(|f| {
+                        Kind::Role => crate::names::function_of_exec_role(&o.address.name).is_some_and(|f| {
                             crate::names::log_group_name(f) == g.name
                         }),
                         _ => false,
@@ -294,7 +294,7 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         Some(Resource::LogGroup(g)) if is_execution_log_group(&g.name) => add(api),
         // The log group is the stack's breadcrumb (see live::read): it comes first.
         Some(Resource::Role(r)) => {
-            if let Some(function) = r.name.strip_suffix("-exec") {
+            if let Some(function) = crate::names::function_of_exec_role(&r.name) {
                 add(
                     find(Kind::LogGroup, &crate::names::log_group_name(function))
                         .filter(|&j| forward(&changes[j])),

@@ -156,7 +156,7 @@ fn split_names(
             .iter()
             .map(|n| {
                 let key = n.strip_prefix(stack)?.strip_prefix('-')?;
-                let fits = is_function_key(key) && format!("{n}-exec").len() <= 64;
+                let fits = is_function_key(key) && crate::names::exec_role_of(n).len() <= 64;
                 fits.then(|| (n.clone(), key.to_string()))
             })
             .collect()

@@ -119,7 +119,7 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
     // The execution roles of those functions, and of functions that now name their own `role`.
     let orphan_roles: Vec<String> = orphan_functions
         .iter()
-        .map(|f| format!("{f}-exec"))
+        .map(|f| crate::names::exec_role_of(f))
         .chain(
             config
                 .functions

@@ -120,7 +120,7 @@ impl Validator {
             table
                 .role
                 .is_none()
-                .then(|| ("role", format!("{stack}-{key}-exec"))),
+                .then(|| ("role", crate::names::role_name(stack, key))),
         ];
         for (kind, name) in physical.into_iter().flatten() {
             self.check(
