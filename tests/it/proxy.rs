@@ -118,8 +118,9 @@ struct State {
     injected: BTreeMap<&'static str, u32>,
     /// Requests seen, by operation.
     seen: BTreeMap<String, u32>,
-    /// API Gateway requests that quota mode let through (the calls that count against the quota).
-    admitted: u32,
+    /// API Gateway requests that quota mode let through (the calls that count against the
+    /// quota), by operation.
+    admitted: BTreeMap<String, u32>,
 }
 
 pub struct Proxy {
@@ -245,7 +246,25 @@ impl Proxy {
 
     /// API Gateway requests quota mode let through so far.
     pub fn admitted(&self) -> u32 {
-        self.state.lock().unwrap().admitted
+        self.state.lock().unwrap().admitted.values().sum()
+    }
+
+    /// The least time, in seconds, in which the quotas allow the calls admitted so far: for the
+    /// account rate and each operation's own, the calls beyond the burst over the rate.
+    pub fn quota_floor_s(&self) -> f64 {
+        let admitted = self.state.lock().unwrap().admitted.clone();
+        let total: u32 = admitted.values().sum();
+        quotas()
+            .into_iter()
+            .map(|(op, (burst, rate))| {
+                let n = if op == "*" {
+                    total
+                } else {
+                    admitted.get(op).copied().unwrap_or(0)
+                };
+                (f64::from(n) - burst).max(0.0) / rate
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Prints the fault counts in one greppable line: `cargo test --test it faults:: -- --nocapture`.
@@ -505,7 +524,7 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 b.tokens -= 1.0;
             }
         }
-        state.admitted += 1;
+        *state.admitted.entry(op.to_string()).or_default() += 1;
     }
 
     if op == "CreateResource"
