@@ -106,7 +106,7 @@ def stats(samples):
     return f"{med:.1f} ms", f"{min(ms):.1f}–{max(ms):.1f} ms"
 
 
-def generate(directory, name, functions, routes, cors=True):
+def generate(directory, name, functions, routes, cors=True, resources_quota=None):
     directory.mkdir(parents=True, exist_ok=True)
     lines = [f'[stack]\nname = "{name}"\n']
     for f in range(functions):
@@ -115,6 +115,8 @@ def generate(directory, name, functions, routes, cors=True):
         (src / "index.py").write_text(f"def handler(event, context):\n    return {{'statusCode': 200, 'body': 'f{f}'}}\n")
         lines.append(f'[functions.f{f}]\nruntime = "python3.12"\nhandler = "index.handler"\nsource = "f{f}"\n')
     lines.append(f'[api]\nname = "{name}-api"\nlogging = "INFO"\n')
+    if resources_quota:
+        lines.append(f"resources_quota = {resources_quota}\n")
     if cors:
         lines.append('[api.cors]\nallow_origin = "*"\n')
     for r in range(routes):
@@ -325,7 +327,7 @@ def main():
         version = statistics.median(samples)
         rows.append(("stackctl --version", *stats(samples), "none"))
 
-        generate(work / "big-file", "bigfile", 20, 1000, cors=True)
+        generate(work / "big-file", "bigfile", 20, 1000, cors=True, resources_quota=2000)
         samples = [run(binary, ["validate", "-f", str(work / "big-file/stack.toml")])[0] for _ in range(20)]
         validate = statistics.median(samples)
         rows.append(("validate, 1000 routes", *stats(samples), "none"))

@@ -69,6 +69,7 @@ pub struct RawApi {
     pub data_trace: Option<bool>,
     pub metrics: Option<bool>,
     pub log_retention_days: Option<Spanned<i64>>,
+    pub resources_quota: Option<Spanned<i64>>,
     pub cors: Option<Spanned<RawCors>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RawRoute>>,

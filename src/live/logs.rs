@@ -121,10 +121,62 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
     c
 }
 
-/// The execution-log groups of the stack's API (`API-Gateway-Execution-Logs_{apiId}/…`), one
-/// `DescribeLogGroups` by prefix. Their ownership follows the API's, as a function's group
-/// follows its function: the API id in the name is the stack's own API.
-pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
+/// Execution-log groups carrying the stack's tag whose REST API is gone: what a destroy
+/// interrupted between `DeleteRestApi` and `DeleteLogGroup` leaves. Their names hold the deleted
+/// API's id, so they are found by tag: one `DescribeLogGroups` over every execution-log group in
+/// the region, and one `ListTagsForResource` each. Costly on an account with many logging APIs,
+/// so only destroy, and only when the stack has no API left, pays it.
+pub async fn orphan_execution_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Resource>> {
+    let prefix = crate::desired::EXECUTION_LOGS_PREFIX;
+    let groups = aws
+        .read(
+            aws.logs
+                .describe_log_groups()
+                .log_group_name_prefix(prefix)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
+    let found = try_join_all(groups.iter().map(|g| async move {
+        let name = g.log_group_name().unwrap_or_default().to_string();
+        let arn = g
+            .arn()
+            .map(|a| a.trim_end_matches(":*").to_string())
+            .unwrap_or_default();
+        let out = aws
+            .read(aws.logs.list_tags_for_resource().resource_arn(&arn).send())
+            .await
+            .ctx(format!("logs:ListTagsForResource {name}"))?;
+        let ours = out
+            .tags()
+            .and_then(|t| t.get(STACK_TAG))
+            .is_some_and(|v| v == stack);
+        anyhow::Ok(ours.then(|| {
+            Resource::LogGroup(LogGroup {
+                name,
+                retention_days: g.retention_in_days(),
+                tags: stack_tags(stack),
+            })
+        }))
+    }))
+    .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The execution-log groups (`API-Gateway-Execution-Logs_{apiId}/{stage}`) of the stack's own
+/// stages of its API: one `DescribeLogGroups` by prefix, then one `ListTagsForResource` per group
+/// found. A group of a stage the stack does not own (added by hand to its API) is left alone: it
+/// is not listed. One of an owned stage is the stack's even untagged (API Gateway made it before
+/// stackctl managed it), and shows the tag it lacks as a change.
+pub async fn execution_log_groups(
+    aws: &Aws,
+    stack: &str,
+    api_id: &str,
+    stages: &[String],
+) -> Result<Vec<Resource>> {
     let prefix = crate::desired::execution_log_group(Some(api_id), "");
     let groups = aws
         .read(
@@ -138,14 +190,32 @@ pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Resul
         )
         .await
         .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
-    Ok(groups
-        .iter()
-        .filter_map(|g| {
-            Some(Resource::LogGroup(LogGroup {
-                name: g.log_group_name()?.to_string(),
-                retention_days: g.retention_in_days(),
-                tags: stack_tags(stack),
-            }))
-        })
-        .collect())
+    let ours = groups.iter().filter(|g| {
+        g.log_group_name()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(|stage| stages.iter().any(|s| s == stage))
+    });
+    try_join_all(ours.map(|g| async move {
+        let name = g.log_group_name().unwrap_or_default().to_string();
+        let arn = g
+            .arn()
+            .map(|a| a.trim_end_matches(":*").to_string())
+            .unwrap_or_default();
+        let out = aws
+            .read(aws.logs.list_tags_for_resource().resource_arn(&arn).send())
+            .await
+            .ctx(format!("logs:ListTagsForResource {name}"))?;
+        let tags: Tags = out
+            .tags()
+            .and_then(|t| t.get(STACK_TAG))
+            .filter(|v| *v == stack)
+            .map(|_| stack_tags(stack))
+            .unwrap_or_default();
+        anyhow::Ok(Resource::LogGroup(LogGroup {
+            name,
+            retention_days: g.retention_in_days(),
+            tags,
+        }))
+    }))
+    .await
 }

@@ -170,11 +170,29 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
     .await?;
     live.resources.extend(log_groups);
     live.conflicts.extend(group_conflicts);
+    // An API already deleted by an interrupted destroy leaves its execution-log groups with no
+    // name to find them by: destroy looks for them by tag (see logs::orphan_execution_log_groups).
+    if for_destroy && api.as_ref().is_none_or(|a| a.api_id.is_none()) {
+        live.resources
+            .extend(logs::orphan_execution_log_groups(aws, stack).await?);
+    }
     if let Some(api) = api {
         // Read while the stack logs, and for destroy (which deletes them even when logging is off).
         if let Some(id) = api.api_id.as_deref().filter(|_| logging || for_destroy) {
+            // The stack's own stages: those it reads as its own, and the one the file wants.
+            let mut stages: Vec<String> = api
+                .resources
+                .iter()
+                .filter_map(|r| match r {
+                    Resource::Stage(s) => Some(s.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !for_destroy && let Some(a) = &config.api {
+                stages.push(a.stage.clone());
+            }
             live.resources
-                .extend(logs::execution_log_groups(aws, stack, id).await?);
+                .extend(logs::execution_log_groups(aws, stack, id, &stages).await?);
         }
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
