@@ -59,6 +59,7 @@ def env(endpoint=ENDPOINT):
     e.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         AWS_EC2_METADATA_DISABLED="true",

@@ -51,7 +51,23 @@ fn env(g: &Global) -> Option<&str> {
     g.env.as_deref().filter(|e| !e.is_empty())
 }
 
+/// Connects in the stack's region. A file that names its region pins it: a `--region` (or
+/// `STACKCTL_REGION`) that says otherwise is refused rather than obeyed, since it would make a
+/// second copy of the stack in another region.
 async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
+    if let (Some(flag), Some(file)) = (&g.region, &config.region)
+        && flag != file
+    {
+        bail!(
+            "--region {flag} (or STACKCTL_REGION) disagrees with region = {file:?} in {}{}\n  = hint: the file pins the stack's region: drop --region, or change the file",
+            config.path.display(),
+            config
+                .env
+                .as_deref()
+                .map(|e| format!(" (environment {e})"))
+                .unwrap_or_default()
+        );
+    }
     Aws::connect(&connect_options(g, config.region.clone())).await
 }
 
