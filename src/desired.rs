@@ -18,6 +18,8 @@ pub struct Env {
     pub code: BTreeMap<String, String>,
     /// The account's cloudwatchRoleArn when it names a usable role (adopted as it is).
     pub usable_cloudwatch_role: Option<String>,
+    /// Bytes of the policy statements others added, by function name (see `policy::fit`).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
 pub fn stack_tags(stack: &str) -> Tags {

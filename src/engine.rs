@@ -191,6 +191,7 @@ fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
         api_id: live.ids.api_id.clone(),
         code,
         usable_cloudwatch_role: live.usable_cloudwatch_role.clone(),
+        foreign_policy_bytes: live.foreign_policy_bytes.clone(),
     }
 }
 
@@ -304,6 +305,7 @@ pub fn outputs(
         api_id: api_id.map(str::to_string),
         code: BTreeMap::new(),
         usable_cloudwatch_role: None,
+        foreign_policy_bytes: Default::default(),
     };
     let mut routes = Vec::new();
     if let (Some(api), Some(id)) = (&config.api, api_id) {

@@ -123,6 +123,7 @@ impl Ctx {
             api_id: plan.ids.api_id.clone(),
             code: BTreeMap::new(),
             usable_cloudwatch_role: None,
+            foreign_policy_bytes: Default::default(),
         };
         Ctx {
             aws,

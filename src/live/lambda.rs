@@ -12,6 +12,8 @@ struct LiveFunction {
     revision: String,
     owned: bool,
     permissions: Vec<Permission>,
+    /// Bytes the statements stackctl did not add take in the function's policy.
+    foreign_policy_bytes: usize,
 }
 
 /// `adopt`: the function is named in `[import]`, so untagged it still counts as the stack's.
@@ -22,7 +24,7 @@ async fn read_function(
     adopt: bool,
 ) -> Result<Option<LiveFunction>> {
     // The policy is read alongside, not after: one round trip per function, not two.
-    let (out, permissions) = tokio::try_join!(
+    let (out, (permissions, foreign_policy_bytes)) = tokio::try_join!(
         async {
             match aws
                 .read(aws.lambda.get_function().function_name(name).send())
@@ -54,6 +56,7 @@ async fn read_function(
         revision: c.revision_id().unwrap_or_default().to_string(),
         owned,
         permissions,
+        foreign_policy_bytes,
     }))
 }
 
@@ -95,17 +98,41 @@ pub fn function_of(
     }
 }
 
-/// The statements stackctl added (by their statement-id prefix); others are left alone.
-async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
+/// The statements stackctl added (by their statement-id prefix), and the bytes the others take
+/// in the policy: they are left alone, but count toward Lambda's 20,480-byte limit.
+async fn read_permissions(aws: &Aws, name: &str) -> Result<(Vec<Permission>, usize)> {
     let policy = match aws
         .read(aws.lambda.get_policy().function_name(name).send())
         .await
     {
         Ok(out) => out.policy.unwrap_or_default(),
-        Err(e) if is_not_found(&e) => return Ok(Vec::new()),
+        Err(e) if is_not_found(&e) => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e).ctx(format!("lambda:GetPolicy {name}")),
     };
-    Ok(parse_permissions(name, &policy))
+    Ok((
+        parse_permissions(name, &policy),
+        foreign_statement_bytes(&policy),
+    ))
+}
+
+/// The bytes the statements stackctl did not add take in the stored policy: each one as compact
+/// JSON, and the comma before it.
+pub fn foreign_statement_bytes(policy: &str) -> usize {
+    let doc: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(_) => vec![doc["Statement"].clone()],
+        _ => Vec::new(),
+    };
+    statements
+        .iter()
+        .filter(|s| {
+            !s["Sid"]
+                .as_str()
+                .is_some_and(|sid| sid.starts_with(SID_PREFIX))
+        })
+        .map(|s| s.to_string().len() + 1)
+        .sum()
 }
 
 pub fn parse_permissions(function: &str, policy: &str) -> Vec<Permission> {
@@ -157,6 +184,11 @@ pub async fn read_functions(
         let Some(f) = f else { continue };
         if f.owned {
             found.revisions.insert(name.clone(), f.revision);
+            if f.foreign_policy_bytes > 0 {
+                found
+                    .foreign_policy_bytes
+                    .insert(name.clone(), f.foreign_policy_bytes);
+            }
             found.resources.push(Resource::Function(f.function));
             found
                 .resources

@@ -3,7 +3,7 @@
 
 mod apigw;
 mod iam;
-mod lambda;
+pub mod lambda;
 pub mod layers;
 mod logs;
 
@@ -46,6 +46,9 @@ pub struct Live {
     pub ids: Ids,
     /// The account's cloudwatchRoleArn, when it names a role API Gateway can use.
     pub usable_cloudwatch_role: Option<String>,
+    /// Bytes of the policy statements stackctl did not add, by function: they count toward
+    /// Lambda's policy limit (see `policy`).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
 impl Live {
@@ -145,6 +148,7 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         live.resources.extend(part.resources);
         live.conflicts.extend(part.conflicts);
         live.ids.revisions.extend(part.revisions);
+        live.foreign_policy_bytes.extend(part.foreign_policy_bytes);
     }
     let owned_functions: Vec<String> = live
         .resources
@@ -237,6 +241,8 @@ pub struct Found {
     pub resources: Vec<Resource>,
     pub conflicts: Vec<Conflict>,
     pub revisions: BTreeMap<String, String>,
+    /// Bytes of the policy statements stackctl did not add, by function (those with any).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
 pub fn not_owned(kind: &str, name: &str) -> Conflict {
