@@ -5,6 +5,7 @@
 
 use super::Conflict;
 use crate::aws::{Aws, CallExt};
+use crate::desired::EXECUTION_LOGS_PREFIX;
 use crate::desired::{log_group_name, stack_tags};
 use crate::model::{LogGroup, Resource, STACK_TAG, Tags};
 use anyhow::Result;
@@ -123,47 +124,16 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
 
 /// Execution-log groups carrying the stack's tag whose REST API is gone: what a destroy
 /// interrupted between `DeleteRestApi` and `DeleteLogGroup` leaves. Their names hold the deleted
-/// API's id, so they are found by tag: one `DescribeLogGroups` over every execution-log group in
-/// the region, and one `ListTagsForResource` each. Costly on an account with many logging APIs,
-/// so only destroy, and only when the stack has no API left, pays it.
+/// API's id, so they are found by tag, over every execution-log group in the region (one
+/// `ListTagsForResource` each). Costly on an account with many logging APIs, so only destroy,
+/// and only when the stack has no API left, pays it.
 pub async fn orphan_execution_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Resource>> {
-    let prefix = crate::desired::EXECUTION_LOGS_PREFIX;
-    let groups = aws
-        .read(
-            aws.logs
-                .describe_log_groups()
-                .log_group_name_prefix(prefix)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
-        .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
-    let found = try_join_all(groups.iter().map(|g| async move {
-        let name = g.log_group_name().unwrap_or_default().to_string();
-        let arn = g
-            .arn()
-            .map(|a| a.trim_end_matches(":*").to_string())
-            .unwrap_or_default();
-        let out = aws
-            .read(aws.logs.list_tags_for_resource().resource_arn(&arn).send())
-            .await
-            .ctx(format!("logs:ListTagsForResource {name}"))?;
-        let ours = out
-            .tags()
-            .and_then(|t| t.get(STACK_TAG))
-            .is_some_and(|v| v == stack);
-        anyhow::Ok(ours.then(|| {
-            Resource::LogGroup(LogGroup {
-                name,
-                retention_days: g.retention_in_days(),
-                tags: stack_tags(stack),
-            })
-        }))
-    }))
-    .await?;
-    Ok(found.into_iter().flatten().collect())
+    let groups = groups_with_owner(aws, stack, EXECUTION_LOGS_PREFIX, |_| true).await?;
+    Ok(groups
+        .into_iter()
+        .filter(|(_, ours)| *ours)
+        .map(|(g, _)| g)
+        .collect())
 }
 
 /// The execution-log groups (`API-Gateway-Execution-Logs_{apiId}/{stage}`) of the stack's own
@@ -178,11 +148,27 @@ pub async fn execution_log_groups(
     stages: &[String],
 ) -> Result<Vec<Resource>> {
     let prefix = crate::desired::execution_log_group(Some(api_id), "");
+    let owned_stage = |name: &str| {
+        name.strip_prefix(&prefix)
+            .is_some_and(|stage| stages.iter().any(|s| s == stage))
+    };
+    let groups = groups_with_owner(aws, stack, &prefix, owned_stage).await?;
+    Ok(groups.into_iter().map(|(g, _)| g).collect())
+}
+
+/// The log groups named `prefix…` that `keep` accepts, each with whether it carries the stack's
+/// tag (it holds the stack's tag in the model only if it does).
+async fn groups_with_owner(
+    aws: &Aws,
+    stack: &str,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(Resource, bool)>> {
     let groups = aws
         .read(
             aws.logs
                 .describe_log_groups()
-                .log_group_name_prefix(&prefix)
+                .log_group_name_prefix(prefix)
                 .into_paginator()
                 .items()
                 .send()
@@ -190,12 +176,10 @@ pub async fn execution_log_groups(
         )
         .await
         .ctx(format!("logs:DescribeLogGroups {prefix}"))?;
-    let ours = groups.iter().filter(|g| {
-        g.log_group_name()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .is_some_and(|stage| stages.iter().any(|s| s == stage))
-    });
-    try_join_all(ours.map(|g| async move {
+    let kept = groups
+        .iter()
+        .filter(|g| g.log_group_name().is_some_and(&keep));
+    try_join_all(kept.map(|g| async move {
         let name = g.log_group_name().unwrap_or_default().to_string();
         let arn = g
             .arn()
@@ -205,17 +189,16 @@ pub async fn execution_log_groups(
             .read(aws.logs.list_tags_for_resource().resource_arn(&arn).send())
             .await
             .ctx(format!("logs:ListTagsForResource {name}"))?;
-        let tags: Tags = out
+        let ours = out
             .tags()
             .and_then(|t| t.get(STACK_TAG))
-            .filter(|v| *v == stack)
-            .map(|_| stack_tags(stack))
-            .unwrap_or_default();
-        anyhow::Ok(Resource::LogGroup(LogGroup {
+            .is_some_and(|v| v == stack);
+        let group = Resource::LogGroup(LogGroup {
             name,
             retention_days: g.retention_in_days(),
-            tags,
-        }))
+            tags: if ours { stack_tags(stack) } else { Tags::new() },
+        });
+        anyhow::Ok((group, ours))
     }))
     .await
 }
