@@ -46,6 +46,7 @@ pub enum Kind {
     AccountRole,
     AccountSettings,
     Stage,
+    EventSourceMapping,
 }
 
 impl Kind {
@@ -62,6 +63,7 @@ impl Kind {
             Kind::AccountRole => "account_role",
             Kind::AccountSettings => "account_settings",
             Kind::Stage => "stage",
+            Kind::EventSourceMapping => "event_source_mapping",
         }
     }
 }
@@ -127,6 +129,9 @@ pub struct Function {
     /// Layer version ARNs, in the order Lambda extracts them into /opt.
     #[serde(default)]
     pub layers: Vec<String>,
+    /// X-Ray active tracing (`TracingConfig.Mode`: Active when true, PassThrough otherwise).
+    #[serde(default)]
+    pub tracing: bool,
     pub tags: Tags,
 }
 
@@ -242,6 +247,7 @@ pub enum Resource {
     AccountRole(AccountRole),
     AccountSettings(AccountSettings),
     Stage(Stage),
+    EventSourceMapping(crate::model_events::EventSourceMapping),
 }
 
 impl Resource {
@@ -261,6 +267,7 @@ impl Resource {
             Resource::AccountRole(r) => Address::new(Kind::AccountRole, &r.name),
             Resource::AccountSettings(_) => Address::new(Kind::AccountSettings, "apigateway"),
             Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
+            Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
         }
     }
 
@@ -300,6 +307,9 @@ impl Resource {
                 put("architecture", quote(f.architecture.as_str()));
                 if !f.layers.is_empty() {
                     put("layers", format!("{:?}", f.layers));
+                }
+                if f.tracing {
+                    put("tracing", "Active".into());
                 }
                 for (k, v) in &f.environment {
                     a.insert(format!("environment.{k}"), quote(v));
@@ -367,6 +377,10 @@ impl Resource {
                 put("data_trace", s.data_trace.to_string());
                 put("metrics", s.metrics.to_string());
                 tags(&mut a, &s.tags);
+            }
+            Resource::EventSourceMapping(m) => {
+                m.attrs(&mut a);
+                tags(&mut a, &m.tags);
             }
         }
         a

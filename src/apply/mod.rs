@@ -3,6 +3,7 @@
 //! scheduling new steps and lets the ones in flight finish (a second Ctrl-C stops at once).
 
 mod apigw;
+mod events;
 mod iam;
 mod lambda;
 mod logs;
@@ -303,5 +304,6 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::GatewayResponse
         | Kind::AccountSettings
         | Kind::Stage => apigw::apply(ctx, step).await,
+        Kind::EventSourceMapping => events::apply(ctx, step).await,
     }
 }

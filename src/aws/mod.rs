@@ -37,6 +37,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Read only: event sources are referenced, never owned (issue 11).
+    pub sqs: aws_sdk_sqs::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -133,6 +135,12 @@ impl Aws {
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&shared)
                 .interceptor(recorder)
                 .retry_classifier(retry::ServerDirected::default())
                 .build(),
@@ -143,6 +151,7 @@ impl Aws {
             iam,
             logs,
             sts,
+            sqs,
             region,
             endpoint,
             profile: if opts.local {

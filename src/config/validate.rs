@@ -243,6 +243,12 @@ impl Validator {
             super::platform::architecture(table.architecture.as_ref(), &mut self.diagnostics);
         let (layers, layer_spans) =
             super::platform::layers(table.layers.as_ref(), &mut self.diagnostics);
+        let statements = super::events::statements(
+            &table.statements,
+            table.role.is_none(),
+            &mut self.diagnostics,
+        );
+        let events = super::events::events(&table.events, &mut self.diagnostics);
         if self.diagnostics.len() > before {
             return None;
         }
@@ -269,6 +275,9 @@ impl Validator {
             architecture,
             layers,
             layer_spans,
+            tracing: table.tracing.unwrap_or(false),
+            statements,
+            events,
         })
     }
 

@@ -2,6 +2,7 @@
 //! Reads run concurrently; ownership is decided by the stack tag, never by name alone.
 
 mod apigw;
+pub mod events;
 mod iam;
 mod lambda;
 pub mod layers;
@@ -190,6 +191,11 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         Some(account) => account,
         None => aws.account().await?,
     };
+    // Event sources (issue 11): the mappings of the stack's functions, the referenced queues.
+    let (mappings, event_conflicts) =
+        events::read(aws, config, &live.resources, for_destroy).await?;
+    live.resources.extend(mappings);
+    live.conflicts.extend(event_conflicts);
     if for_destroy {
         live.conflicts.clear();
     }

@@ -1,0 +1,161 @@
+//! The event-source resources stackctl manages, as desired (from the file) and live (from AWS)
+//! both build them: a Lambda event source mapping (SQS today).
+
+use crate::model::Tags;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The function tag that says the function has (or had) event source mappings of this stack:
+/// only such functions are asked for their mappings, so a stack without events reads nothing
+/// more. Set before the first mapping is made; never removed (a function that loses all its
+/// events keeps one `ListEventSourceMappings` read per plan).
+pub const EVENTS_TAG: &str = "stackctl:event-sources";
+
+/// A Lambda event source mapping: a poller Lambda runs that reads `source_arn` and invokes
+/// `function`. Identified by (function, source ARN): Lambda allows one mapping per pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSourceMapping {
+    /// The function's physical name.
+    pub function: String,
+    /// The queue's (or stream's) ARN.
+    pub source_arn: String,
+    /// Records per invocation (`BatchSize`).
+    pub batch_size: i32,
+    /// `MaximumBatchingWindowInSeconds`, seconds.
+    pub max_batching_window_s: i32,
+    /// `FunctionResponseTypes` holds `ReportBatchItemFailures`.
+    pub report_batch_item_failures: bool,
+    /// `Enabled` (live: State is Enabled/Enabling/Creating rather than Disabled/Disabling).
+    pub enabled: bool,
+    /// `StartingPosition` (streams only; SQS has none). Cannot be updated: a change replaces.
+    pub starting_position: Option<String>,
+    pub tags: Tags,
+    /// The mapping's UUID: live only, never compared.
+    #[serde(default)]
+    pub uuid: Option<String>,
+}
+
+impl EventSourceMapping {
+    /// The address name: `<function>/<source ARN>`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.function, self.source_arn)
+    }
+
+    /// The attributes the diff compares and the plan shows (tags aside; the function and source
+    /// are in the address).
+    pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
+        a.insert("batch_size".into(), self.batch_size.to_string());
+        a.insert(
+            "max_batching_window_s".into(),
+            self.max_batching_window_s.to_string(),
+        );
+        a.insert(
+            "report_batch_item_failures".into(),
+            self.report_batch_item_failures.to_string(),
+        );
+        a.insert("enabled".into(), self.enabled.to_string());
+        if let Some(p) = &self.starting_position {
+            a.insert("starting_position".into(), p.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Action, diff};
+    use crate::model::{Architecture, Function, Resource, Role, STACK_TAG};
+
+    fn tags() -> Tags {
+        BTreeMap::from([(STACK_TAG.into(), "s".into())])
+    }
+
+    fn function(tracing: bool) -> Resource {
+        Resource::Function(Function {
+            name: "s-worker".into(),
+            runtime: "python3.12".into(),
+            handler: "index.handler".into(),
+            memory_mb: 128,
+            timeout_s: 3,
+            description: String::new(),
+            environment: BTreeMap::new(),
+            role_arn: "arn:aws:iam::1:role/s-worker-exec".into(),
+            code_sha256: "x".into(),
+            architecture: Architecture::X86_64,
+            layers: Vec::new(),
+            tracing,
+            tags: tags(),
+        })
+    }
+
+    fn role(policy: &str) -> Resource {
+        Resource::Role(Role {
+            name: "s-worker-exec".into(),
+            trust_service: "lambda.amazonaws.com".into(),
+            policy: policy.into(),
+            tags: tags(),
+        })
+    }
+
+    fn mapping(batch_size: i32, starting_position: Option<&str>) -> Resource {
+        Resource::EventSourceMapping(EventSourceMapping {
+            function: "s-worker".into(),
+            source_arn: "arn:aws:sqs:us-east-1:1:jobs".into(),
+            batch_size,
+            max_batching_window_s: 0,
+            report_batch_item_failures: false,
+            enabled: true,
+            starting_position: starting_position.map(str::to_string),
+            tags: tags(),
+            uuid: None,
+        })
+    }
+
+    fn steps(desired: &[Resource], live: &[Resource]) -> Vec<crate::plan::Step> {
+        crate::plan::build(diff(desired, live, &Default::default())).unwrap()
+    }
+
+    #[test]
+    fn a_new_mapping_waits_for_its_function_and_the_role_that_grants_the_queue() {
+        let s = steps(
+            &[role("new"), function(true), mapping(10, None)],
+            &[role("old"), function(false)],
+        );
+        let m = s
+            .iter()
+            .find(|s| s.kind == crate::model::Kind::EventSourceMapping)
+            .unwrap();
+        assert_eq!(m.action, Action::Create);
+        let deps: Vec<_> = m.depends_on.iter().map(|&d| s[d].kind).collect();
+        assert!(deps.contains(&crate::model::Kind::Function), "{deps:?}");
+        assert!(deps.contains(&crate::model::Kind::Role), "{deps:?}");
+    }
+
+    #[test]
+    fn a_deleted_function_waits_for_its_mappings_to_go() {
+        let s = steps(&[], &[function(false), mapping(10, None)]);
+        let f = s
+            .iter()
+            .find(|s| s.kind == crate::model::Kind::Function)
+            .unwrap();
+        assert!(
+            f.depends_on
+                .iter()
+                .any(|&d| s[d].kind == crate::model::Kind::EventSourceMapping),
+            "{s:#?}"
+        );
+    }
+
+    #[test]
+    fn batch_size_updates_and_starting_position_replaces() {
+        let s = steps(&[mapping(5, None)], &[mapping(10, None)]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].action, Action::Update);
+        let s = steps(
+            &[mapping(10, Some("LATEST"))],
+            &[mapping(10, Some("TRIM_HORIZON"))],
+        );
+        assert_eq!(s[0].action, Action::Replace);
+        assert!(steps(&[mapping(10, None)], &[mapping(10, None)]).is_empty());
+    }
+}
