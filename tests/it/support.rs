@@ -71,6 +71,10 @@ impl Emulator {
     pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config().await)
     }
+    /// Event sources (issue 11): the tests create the queues stackctl only references.
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config().await)
+    }
 }
 
 /// A scratch copy of an example directory whose stack name is made unique for this test.

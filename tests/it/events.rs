@@ -1,0 +1,307 @@
+//! Event-driven functions (issue 11): the examples/events stack (an SQS-driven function with
+//! X-Ray tracing and a role statement) from a missing queue to destroy, on both emulators, checked
+//! with the SDK; on MiniStack a message really leaves the queue and its line shows in
+//! `stackctl logs`. Faults: a lost CreateEventSourceMapping response and the poller's permission
+//! propagating late make no second mapping.
+
+use crate::on_both;
+use crate::proxy::{Fault, Proxy};
+use crate::support::*;
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The example, with its queue renamed to one only this test uses (not created yet).
+fn events_stack(emu: &Emulator, prefix: &str) -> (Stack, String) {
+    let s = Stack::from_example(emu, "events", prefix);
+    let queue = format!("{}-jobs", s.name);
+    s.edit("queue = \"jobs\"", &format!("queue = \"{queue}\""));
+    (s, queue)
+}
+
+async fn create_queue(emu: &Emulator, name: &str, visibility_s: u32) -> String {
+    emu.sqs()
+        .await
+        .create_queue()
+        .queue_name(name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            visibility_s.to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string()
+}
+
+/// The function's mappings, read with the SDK: (UUID, source ARN, batch size).
+async fn mappings(emu: &Emulator, function: &str) -> Vec<(String, String, i32)> {
+    emu.lambda()
+        .await
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .event_source_mappings()
+        .iter()
+        .map(|m| {
+            (
+                m.uuid().unwrap().to_string(),
+                m.event_source_arn().unwrap().to_string(),
+                m.batch_size().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn role_policy(emu: &Emulator, role: &str) -> serde_json::Value {
+    let doc = emu
+        .iam()
+        .await
+        .get_role_policy()
+        .role_name(role)
+        .policy_name("stackctl-logs")
+        .send()
+        .await
+        .unwrap()
+        .policy_document()
+        .to_string();
+    let doc = percent_encoding::percent_decode_str(&doc).decode_utf8_lossy();
+    serde_json::from_str(&doc).unwrap()
+}
+
+fn reads(run: &Run) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for c in &run.calls {
+        *counts
+            .entry(format!("{}:{}", c.service, c.operation))
+            .or_default() += 1;
+    }
+    counts
+}
+
+on_both!(
+    sqs_function_from_missing_queue_to_destroy,
+    |emu: Emulator| async move {
+        let (s, queue) = events_stack(&emu, "evsqs");
+        let function = s.function("worker");
+
+        // Referenced, never created: a missing queue and a too-short visibility timeout are
+        // refused at plan time, before any write.
+        let plan = s.run(&["plan"]);
+        assert_eq!(plan.code(), 1, "{}", plan.all());
+        assert!(
+            plan.stderr().contains(&format!(
+                "queue {queue} (an sqs event of {function}) does not exist"
+            )),
+            "{}",
+            plan.all()
+        );
+        let url = create_queue(&emu, &queue, 5).await;
+        let plan = s.run(&["plan"]);
+        assert_eq!(plan.code(), 1, "{}", plan.all());
+        assert!(
+            plan.stderr().contains(&format!(
+                "has a visibility timeout of 5 s, below the 10 s timeout of {function}"
+            )) && plan.stderr().contains("VisibilityTimeout=60"),
+            "{}",
+            plan.all()
+        );
+        assert!(plan.writes().is_empty(), "{:?}", plan.writes());
+        emu.sqs()
+            .await
+            .set_queue_attributes()
+            .queue_url(&url)
+            .attributes(QueueAttributeName::VisibilityTimeout, "60")
+            .send()
+            .await
+            .unwrap();
+
+        s.apply();
+        let queue_arn = format!(
+            "arn:aws:sqs:{REGION}:{}:{queue}",
+            account_of(&emu, &function).await
+        );
+        let found = mappings(&emu, &function).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].1.as_str(), found[0].2), (queue_arn.as_str(), 5));
+        let lambda = emu.lambda().await;
+        let config = lambda
+            .get_function_configuration()
+            .function_name(&function)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            config
+                .tracing_config()
+                .and_then(|t| t.mode())
+                .map(|m| m.as_str()),
+            Some("Active")
+        );
+        let policy = role_policy(&emu, &format!("{function}-exec")).await;
+        let statements = policy["Statement"].as_array().unwrap();
+        assert!(
+            statements.iter().any(|st| st["Resource"] == queue_arn
+                && st["Action"].to_string().contains("sqs:ReceiveMessage")),
+            "{policy}"
+        );
+        assert!(
+            statements
+                .iter()
+                .any(|st| st["Resource"] == "arn:aws:s3:::photos/uploads/*"),
+            "{policy}"
+        );
+
+        // No-op plan: no writes; an SQS source reads ListEventSourceMappings and ListTags (per
+        // function and mapping) and GetQueueUrl + GetQueueAttributes (per queue).
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        assert!(noop.writes().is_empty(), "{:?}", noop.writes());
+        let counts = reads(&noop);
+        for (op, n) in [
+            ("Lambda:ListEventSourceMappings", 1),
+            ("Lambda:ListTags", 1),
+            ("SQS:GetQueueUrl", 1),
+            ("SQS:GetQueueAttributes", 1),
+        ] {
+            assert_eq!(counts.get(op), Some(&n), "{op}: {counts:#?}");
+        }
+
+        if emu.kind == Kind::MiniStack {
+            let body = format!("hello from {}", s.name);
+            emu.sqs()
+                .await
+                .send_message()
+                .queue_url(&url)
+                .message_body(&body)
+                .send()
+                .await
+                .unwrap();
+            let needle = format!("worker got: {body}");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let out = loop {
+                let out = s.ok(&["logs", "worker"]).stdout();
+                if out.contains(&needle) || Instant::now() > deadline {
+                    break out;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            };
+            assert!(out.contains(&needle), "no {needle:?} in:\n{out}");
+            let attrs = emu
+                .sqs()
+                .await
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap();
+            let left = attrs.attributes().unwrap();
+            assert_eq!(
+                left.get(&QueueAttributeName::ApproximateNumberOfMessages)
+                    .map(String::as_str),
+                Some("0"),
+                "{left:?}"
+            );
+            assert_eq!(
+                left.get(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                    .map(String::as_str),
+                Some("0"),
+                "the message was received but not deleted: {left:?}"
+            );
+        }
+
+        // Edits: exactly the mapping (batch size) and the role (a statement) change.
+        s.edit("batch_size = 5", "batch_size = 7");
+        s.edit("photos/uploads/*", "photos/thumbs/*");
+        let name = format!("{function}/{queue_arn}");
+        assert_eq!(
+            s.plan_steps(),
+            vec![
+                format!("update event_source_mapping {name}"),
+                format!("update role {function}-exec"),
+            ]
+        );
+        s.apply();
+        let found = mappings(&emu, &function).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].2, 7);
+        assert_eq!(s.plan_steps(), Vec::<String>::new());
+
+        // Destroy removes the mapping, never the queue.
+        s.destroy();
+        let left = lambda
+            .list_event_source_mappings()
+            .event_source_arn(&queue_arn)
+            .send()
+            .await
+            .unwrap();
+        assert!(left.event_source_mappings().is_empty(), "{left:?}");
+        emu.sqs()
+            .await
+            .get_queue_url()
+            .queue_name(&queue)
+            .send()
+            .await
+            .expect("destroy left the referenced queue alone");
+        emu.sqs()
+            .await
+            .delete_queue()
+            .queue_url(&url)
+            .send()
+            .await
+            .unwrap();
+    }
+);
+
+/// A lost CreateEventSourceMapping response and a role whose new permissions Lambda does not
+/// see yet ("does not have permissions to call ReceiveMessage on SQS") converge on one mapping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
+    let emu = Emulator::get(Kind::LocalStack);
+    let proxy = Proxy::start(&emu);
+    proxy.inject(
+        "CreateEventSourceMapping",
+        Fault::PollerPermissionNotReady,
+        2,
+    );
+    proxy.inject("CreateEventSourceMapping", Fault::LostResponse, 1);
+    let (s, queue) = events_stack(&proxy.emulator(), "evflt");
+    let url = create_queue(&emu, &queue, 60).await;
+    let applied = s.run(&["apply", "--yes", "--color", "never"]);
+    assert_eq!(
+        applied.code(),
+        0,
+        "{:?}\n{}",
+        proxy.injected(),
+        applied.all()
+    );
+    let injected = proxy.injected();
+    assert!(
+        injected.get("poller-permission-400") == Some(&2),
+        "{injected:?}"
+    );
+    assert_eq!(injected.get("lost-response"), Some(&1), "{injected:?}");
+    let function = s.function("worker");
+    let found = mappings(&emu, &function).await;
+    assert_eq!(
+        found.len(),
+        1,
+        "a lost response made a second mapping: {found:?}"
+    );
+    let noop = s.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(noop.code(), 0, "{}", noop.all());
+    proxy.report("lost-mapping-response");
+    s.destroy();
+    emu.sqs()
+        .await
+        .delete_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .unwrap();
+}
