@@ -15,6 +15,7 @@ pub mod diff;
 pub mod engine;
 pub mod import;
 pub mod init;
+pub mod invoke;
 pub mod live;
 pub mod local;
 pub mod logs;

@@ -215,6 +215,40 @@ on_both!(
             );
         }
 
+        if emu.kind == Kind::MiniStack {
+            // `stackctl invoke`: the response on stdout, the log tail on stderr with --log,
+            // exit 1 on a function error (LocalStack runs no functions here).
+            let run = s.run(&[
+                "invoke",
+                "worker",
+                "--payload",
+                r#"{"Records": [{"messageId": "m1", "body": "invoked directly"}]}"#,
+                "--log",
+            ]);
+            assert_eq!(run.code(), 0, "{}", run.all());
+            assert_eq!(
+                run.stdout().trim(),
+                r#"{"batchItemFailures": []}"#,
+                "{}",
+                run.all()
+            );
+            assert!(
+                run.stderr().contains("worker got: invoked directly"),
+                "{}",
+                run.all()
+            );
+            let failed = s.run(&["invoke", "worker", "--payload", r#"{"Records": [{}]}"#]);
+            assert_eq!(failed.code(), 1, "{}", failed.all());
+            assert!(failed.stdout().contains("errorMessage"), "{}", failed.all());
+            assert!(
+                failed
+                    .stderr()
+                    .contains(&format!("{function} failed (Unhandled)")),
+                "{}",
+                failed.all()
+            );
+        }
+
         // Edits: exactly the mapping (batch size) and the role (a statement) change.
         s.edit("batch_size = 5", "batch_size = 7");
         s.edit("photos/uploads/*", "photos/thumbs/*");
