@@ -313,6 +313,8 @@ async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         live.ids.api_id.as_deref(),
         &existing,
     );
+    let mut outputs = outputs;
+    outputs.event_sources = crate::model_events::EventSourceOutput::of(&live.resources);
     if outputs.api_id.is_none() && outputs.functions.is_empty() {
         // Exit 1: a script reading the URL must not go on with nothing.
         bail!(

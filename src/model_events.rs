@@ -60,6 +60,42 @@ impl EventSourceMapping {
     }
 }
 
+/// One line of `stackctl outputs`: a deployed mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventSourceOutput {
+    pub function: String,
+    /// `sqs` (from the source ARN's service).
+    #[serde(rename = "type")]
+    pub source_type: String,
+    pub source_arn: String,
+    pub uuid: String,
+}
+
+impl EventSourceOutput {
+    /// The mappings among live resources, in address order.
+    pub fn of(resources: &[crate::model::Resource]) -> Vec<EventSourceOutput> {
+        let mut out: Vec<EventSourceOutput> = resources
+            .iter()
+            .filter_map(|r| match r {
+                crate::model::Resource::EventSourceMapping(m) => Some(EventSourceOutput {
+                    function: m.function.clone(),
+                    source_type: m
+                        .source_arn
+                        .split(':')
+                        .nth(2)
+                        .unwrap_or_default()
+                        .to_string(),
+                    source_arn: m.source_arn.clone(),
+                    uuid: m.uuid.clone().unwrap_or_default(),
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.function, &a.source_arn).cmp(&(&b.function, &b.source_arn)));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

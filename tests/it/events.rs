@@ -171,6 +171,16 @@ on_both!(
             assert_eq!(counts.get(op), Some(&n), "{op}: {counts:#?}");
         }
 
+        // `outputs` lists the mapping, as deployed.
+        let outputs: serde_json::Value =
+            serde_json::from_str(&s.ok(&["outputs", "--json"]).stdout()).unwrap();
+        assert_eq!(outputs["event_sources"][0]["type"], "sqs", "{outputs}");
+        assert_eq!(
+            outputs["event_sources"][0]["source_arn"],
+            queue_arn.as_str()
+        );
+        assert_eq!(outputs["event_sources"][0]["uuid"], found[0].0.as_str());
+
         if emu.kind == Kind::MiniStack {
             let body = format!("hello from {}", s.name);
             emu.sqs()
