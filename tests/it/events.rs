@@ -276,7 +276,26 @@ on_both!(
         assert_eq!(found[0].2, 7);
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
+        // Events dropped from the file: the function's tag still says it has mappings, so the
+        // plan finds the orphan and deletes it (and the role loses the queue's permissions).
+        let text = s.read_file();
+        let cut = text.find("[[functions.worker.events]]").unwrap();
+        s.write_file(&text[..cut]);
+        assert_eq!(
+            s.plan_steps(),
+            vec![
+                format!("delete event_source_mapping {name}"),
+                format!("update role {function}-exec"),
+            ]
+        );
+        s.apply();
+        assert!(mappings(&emu, &function).await.is_empty());
+        assert_eq!(s.plan_steps(), Vec::<String>::new());
+
         // Destroy removes the mapping, never the queue.
+        s.write_file(&text);
+        s.apply();
+        assert_eq!(mappings(&emu, &function).await.len(), 1);
         s.destroy();
         let left = lambda
             .list_event_source_mappings()
