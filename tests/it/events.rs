@@ -259,6 +259,24 @@ on_both!(
             );
         }
 
+        // Another owner's mapping on the function (untagged, from another queue) is not the
+        // stack's: plans ignore it, and destroy leaves it (checked below).
+        let other = format!("{}-other", s.name);
+        let other_url = create_queue(&emu, &other, 60).await;
+        let other_arn = queue_arn.replace(&queue, &other);
+        let foreign = lambda
+            .create_event_source_mapping()
+            .function_name(&function)
+            .event_source_arn(&other_arn)
+            .batch_size(3)
+            .send()
+            .await
+            .unwrap()
+            .uuid()
+            .unwrap()
+            .to_string();
+        assert_eq!(s.plan_steps(), Vec::<String>::new());
+
         // Edits: exactly the mapping (batch size) and the role (a statement) change.
         s.edit("batch_size = 5", "batch_size = 7");
         s.edit("photos/uploads/*", "photos/thumbs/*");
@@ -271,13 +289,18 @@ on_both!(
             ]
         );
         s.apply();
-        let found = mappings(&emu, &function).await;
+        let found: Vec<_> = mappings(&emu, &function)
+            .await
+            .into_iter()
+            .filter(|m| m.1 == queue_arn)
+            .collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].2, 7);
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
         // Events dropped from the file: the function's tag still says it has mappings, so the
-        // plan finds the orphan and deletes it (and the role loses the queue's permissions).
+        // plan finds the orphan and deletes it (and the role loses the queue's permissions); the
+        // foreign mapping stays.
         let text = s.read_file();
         let cut = text.find("[[functions.worker.events]]").unwrap();
         s.write_file(&text[..cut]);
@@ -289,13 +312,18 @@ on_both!(
             ]
         );
         s.apply();
-        assert!(mappings(&emu, &function).await.is_empty());
+        let left: Vec<String> = mappings(&emu, &function)
+            .await
+            .into_iter()
+            .map(|m| m.0)
+            .collect();
+        assert_eq!(left, [foreign.clone()]);
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
         // Destroy removes the mapping, never the queue.
         s.write_file(&text);
         s.apply();
-        assert_eq!(mappings(&emu, &function).await.len(), 1);
+        assert_eq!(mappings(&emu, &function).await.len(), 2);
         s.destroy();
         let left = lambda
             .list_event_source_mappings()
@@ -311,13 +339,30 @@ on_both!(
             .send()
             .await
             .expect("destroy left the referenced queue alone");
-        emu.sqs()
-            .await
-            .delete_queue()
-            .queue_url(&url)
+        let kept = lambda
+            .get_event_source_mapping()
+            .uuid(&foreign)
+            .send()
+            .await;
+        assert!(
+            kept.is_ok(),
+            "destroy deleted another owner's mapping: {kept:?}"
+        );
+        lambda
+            .delete_event_source_mapping()
+            .uuid(&foreign)
             .send()
             .await
             .unwrap();
+        for u in [&url, &other_url] {
+            emu.sqs()
+                .await
+                .delete_queue()
+                .queue_url(u)
+                .send()
+                .await
+                .unwrap();
+        }
     }
 );
 
