@@ -317,7 +317,7 @@ on_both!(
             .into_iter()
             .map(|m| m.0)
             .collect();
-        assert_eq!(left, [foreign.clone()]);
+        assert_eq!(left, std::slice::from_ref(&foreign));
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
         // Destroy removes the mapping, never the queue.
