@@ -44,6 +44,8 @@ pub fn execution_policy(env: &Env, function: &str, f: &FunctionConfig) -> String
                 "Action": SQS_ACTIONS,
                 "Resource": queue_arn(env, &q.queue),
             })),
+            // EventBridge invokes through the function's resource policy: nothing on the role.
+            EventConfig::Schedule(_) => {}
         }
     }
     if f.tracing {
@@ -74,12 +76,41 @@ pub fn function_tags(config: &StackConfig, f: &FunctionConfig) -> crate::model::
     tags
 }
 
-/// The event source mappings the file describes, tagged with the stack tag.
+/// The names of the schedule rules the file describes.
+pub fn rule_names(config: &StackConfig) -> Vec<String> {
+    config
+        .functions
+        .iter()
+        .flat_map(|(key, f)| {
+            let function = config.function_name(key);
+            let n = f
+                .events
+                .iter()
+                .filter(|e| matches!(e, EventConfig::Schedule(_)))
+                .count();
+            (1..=n).map(move |i| crate::config::events::rule_name(&function, i))
+        })
+        .collect()
+}
+
+/// The event source mappings (and schedule rules) the file describes, tagged with the stack tag.
 pub fn mappings(config: &StackConfig, env: &Env) -> Vec<Resource> {
     let mut out = Vec::new();
     for (key, f) in &config.functions {
+        let mut schedules = 0;
         for e in &f.events {
             match e {
+                EventConfig::Schedule(s) => {
+                    schedules += 1;
+                    let function = config.function_name(key);
+                    out.push(Resource::ScheduleRule(crate::model_events::ScheduleRule {
+                        name: crate::config::events::rule_name(&function, schedules),
+                        function,
+                        expression: s.expression.clone(),
+                        input: s.input.clone(),
+                        tags: stack_tags(&config.name),
+                    }));
+                }
                 EventConfig::Sqs(q) => out.push(Resource::EventSourceMapping(EventSourceMapping {
                     function: config.function_name(key),
                     source_arn: queue_arn(env, &q.queue),

@@ -101,6 +101,7 @@ pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
         (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
             keep(&mut l.tags, &d.tags)
         }
+        (Resource::ScheduleRule(d), Resource::ScheduleRule(l)) => keep(&mut l.tags, &d.tags),
         _ => {}
     }
     live

@@ -47,6 +47,7 @@ pub enum Kind {
     AccountSettings,
     Stage,
     EventSourceMapping,
+    ScheduleRule,
 }
 
 impl Kind {
@@ -64,6 +65,7 @@ impl Kind {
             Kind::AccountSettings => "account_settings",
             Kind::Stage => "stage",
             Kind::EventSourceMapping => "event_source_mapping",
+            Kind::ScheduleRule => "schedule_rule",
         }
     }
 }
@@ -248,6 +250,7 @@ pub enum Resource {
     AccountSettings(AccountSettings),
     Stage(Stage),
     EventSourceMapping(crate::model_events::EventSourceMapping),
+    ScheduleRule(crate::model_events::ScheduleRule),
 }
 
 impl Resource {
@@ -268,6 +271,7 @@ impl Resource {
             Resource::AccountSettings(_) => Address::new(Kind::AccountSettings, "apigateway"),
             Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
             Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
+            Resource::ScheduleRule(r) => Address::new(Kind::ScheduleRule, &r.name),
         }
     }
 
@@ -381,6 +385,10 @@ impl Resource {
             Resource::EventSourceMapping(m) => {
                 m.attrs(&mut a);
                 tags(&mut a, &m.tags);
+            }
+            Resource::ScheduleRule(r) => {
+                r.attrs(&mut a);
+                tags(&mut a, &r.tags);
             }
         }
         a

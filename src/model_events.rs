@@ -60,6 +60,42 @@ impl EventSourceMapping {
     }
 }
 
+/// An EventBridge schedule rule whose one target (Id [`SCHEDULE_TARGET_ID`]) is the function,
+/// with the function's invoke permission for `events.amazonaws.com` ([`schedule_sid`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleRule {
+    /// `<function>-schedule-<n>`.
+    pub name: String,
+    /// The function's physical name.
+    pub function: String,
+    /// `rate(...)` or `cron(...)`.
+    pub expression: String,
+    /// The target's constant `Input`, if any.
+    pub input: Option<String>,
+    pub tags: Tags,
+}
+
+/// The Id of the rule's target stackctl writes; other targets on the rule are left alone.
+pub const SCHEDULE_TARGET_ID: &str = "stackctl";
+
+/// The statement id of a schedule's invoke permission. It does not start with
+/// [`crate::model::SID_PREFIX`], which the API permissions' reader claims; the schedule's own
+/// step adds and removes it.
+pub fn schedule_sid(rule: &str) -> String {
+    format!("stackctl_schedule-{rule}")
+}
+
+impl ScheduleRule {
+    /// The attributes the diff compares and the plan shows (tags aside).
+    pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
+        a.insert("expression".into(), self.expression.clone());
+        a.insert("target".into(), self.function.clone());
+        if let Some(i) = &self.input {
+            a.insert("input".into(), i.clone());
+        }
+    }
+}
+
 /// One line of `stackctl outputs`: a deployed mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventSourceOutput {

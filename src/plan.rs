@@ -240,6 +240,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                     matches!(&o.live, Some(Resource::EventSourceMapping(m)) if m.function == f.name && o.action == Action::Delete)
                 }));
                 deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::ScheduleRule(r)) if r.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
                     matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
                 }));
             }
@@ -344,6 +347,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             deps.extend(all(&|o| o.address.kind == Kind::AccountRole && forward(o)));
         }
         // After the function and its role (which gains the source's permissions) are written.
+        Some(Resource::ScheduleRule(r)) => {
+            add(find(Kind::Function, &r.function).filter(|&j| forward(&changes[j])));
+        }
         Some(Resource::EventSourceMapping(m)) => {
             add(find(Kind::Function, &m.function).filter(|&j| forward(&changes[j])));
             add(find(Kind::Role, &format!("{}-exec", m.function)).filter(|&j| forward(&changes[j])));

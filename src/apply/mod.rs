@@ -9,6 +9,7 @@ mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod schedules;
 mod stage;
 
 use crate::aws::{Aws, PaceStats};
@@ -305,5 +306,6 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::AccountSettings
         | Kind::Stage => apigw::apply(ctx, step).await,
         Kind::EventSourceMapping => events::apply(ctx, step).await,
+        Kind::ScheduleRule => schedules::apply(ctx, step).await,
     }
 }

@@ -39,6 +39,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// Read only: event sources are referenced, never owned (issue 11).
     pub sqs: aws_sdk_sqs::Client,
+    /// Schedule rules (issue 11).
+    pub events: aws_sdk_eventbridge::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -139,6 +141,12 @@ impl Aws {
                 .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
+        let events = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::config::Builder::from(&shared)
                 .interceptor(recorder)
@@ -152,6 +160,7 @@ impl Aws {
             logs,
             sts,
             sqs,
+            events,
             region,
             endpoint,
             profile: if opts.local {

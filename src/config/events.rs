@@ -31,6 +31,8 @@ pub struct RawEvent {
     pub max_batching_window_s: Option<Spanned<i64>>,
     pub report_batch_item_failures: Option<Spanned<bool>>,
     pub enabled: Option<Spanned<bool>>,
+    pub expression: Option<Spanned<String>>,
+    pub input: Option<Spanned<String>>,
 }
 
 /// A statement of the execution role's inline policy, as written (`effect` defaulted to Allow).
@@ -48,6 +50,64 @@ pub struct StatementConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventConfig {
     Sqs(SqsEvent),
+    Schedule(ScheduleEvent),
+}
+
+/// `type = "schedule"`: an EventBridge rule that invokes the function on a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleEvent {
+    /// `rate(N unit)` or `cron(6 fields)`, as EventBridge takes it.
+    pub expression: String,
+    /// A constant JSON event sent instead of EventBridge's own (the target's `Input`).
+    pub input: Option<String>,
+}
+
+/// EventBridge's schedule expressions ("Schedule expressions for rules"): `rate(1 minute)` (the
+/// unit singular for 1, plural otherwise: minute(s), hour(s), day(s)), or `cron(min hour
+/// day-of-month month day-of-week year)` with exactly one of the two day fields `?`.
+pub fn check_schedule(expr: &str) -> Result<(), String> {
+    if let Some(body) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let (n, unit) = body
+            .split_once(' ')
+            .ok_or_else(|| "a rate is `rate(N unit)`, e.g. rate(5 minutes)".to_string())?;
+        let n: u64 = n
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("the rate's value {n:?} is not a positive whole number"))?;
+        let (one, many) = match unit.trim_end_matches('s') {
+            "minute" => ("minute", "minutes"),
+            "hour" => ("hour", "hours"),
+            "day" => ("day", "days"),
+            _ => {
+                return Err(format!(
+                    "unknown rate unit {unit:?}: use minutes, hours or days"
+                ));
+            }
+        };
+        let want = if n == 1 { one } else { many };
+        if unit != want {
+            return Err(format!("EventBridge wants rate({n} {want})"));
+        }
+        return Ok(());
+    }
+    if let Some(body) = expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
+        let fields: Vec<&str> = body.split_whitespace().collect();
+        if fields.len() != 6 {
+            return Err(format!(
+                "a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), this one has {}",
+                fields.len()
+            ));
+        }
+        if (fields[2] == "?") == (fields[4] == "?") {
+            return Err(
+                "exactly one of day-of-month (3rd field) and day-of-week (5th field) must be `?`"
+                    .into(),
+            );
+        }
+        return Ok(());
+    }
+    Err("a schedule is rate(...) or cron(...)".into())
 }
 
 /// `type = "sqs"`: a Lambda event source mapping polling an existing queue.
@@ -187,35 +247,74 @@ pub fn statements(
 }
 
 /// Checks `events`: the type, its required keys, each value's range, no key of another type,
-/// no queue listed twice for one function.
-pub fn events(raw: &[Spanned<RawEvent>], out: &mut Vec<Diagnostic>) -> Vec<EventConfig> {
+/// no queue listed twice for one function. `function` is the physical name (rule names derive
+/// from it).
+pub fn events(
+    raw: &[Spanned<RawEvent>],
+    function: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<EventConfig> {
     let mut result = Vec::new();
     let mut queues: Vec<String> = Vec::new();
+    let mut schedules = 0;
     for e in raw {
         let ev = e.get_ref();
         let Some(kind) = &ev.kind else {
             out.push(
                 Diagnostic::new("an event needs a `type`", e.span())
-                    .hint("this version supports type = \"sqs\""),
+                    .hint("this version supports type = \"sqs\" and \"schedule\""),
             );
             continue;
         };
+        let foreign = |key: &str, present: bool, out: &mut Vec<Diagnostic>| {
+            if present {
+                out.push(
+                    Diagnostic::new(
+                        format!("`{key}` does not apply to type = {:?}", kind.get_ref()),
+                        e.span(),
+                    )
+                    .hint("remove it, or change the type"),
+                );
+            }
+        };
         match kind.get_ref().as_str() {
-            "sqs" => {}
-            other @ ("s3" | "sns" | "schedule" | "dynamodb" | "kinesis") => {
+            "sqs" => {
+                foreign("expression", ev.expression.is_some(), out);
+                foreign("input", ev.input.is_some(), out);
+            }
+            "schedule" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                schedules += 1;
+                if let Some(s) = schedule(ev, e, function, schedules, out) {
+                    result.push(EventConfig::Schedule(s));
+                }
+                continue;
+            }
+            other @ ("s3" | "sns" | "dynamodb" | "kinesis") => {
                 out.push(
                     Diagnostic::new(
                         format!("event type {other:?} is not supported yet"),
                         kind.span(),
                     )
-                    .hint("this version supports type = \"sqs\""),
+                    .hint("this version supports type = \"sqs\" and \"schedule\""),
                 );
                 continue;
             }
             other => {
                 out.push(
                     Diagnostic::new(format!("unknown event type {other:?}"), kind.span())
-                        .hint("this version supports type = \"sqs\""),
+                        .hint("this version supports type = \"sqs\" and \"schedule\""),
                 );
                 continue;
             }
@@ -302,6 +401,62 @@ pub fn events(raw: &[Spanned<RawEvent>], out: &mut Vec<Diagnostic>) -> Vec<Event
     result
 }
 
+/// The EventBridge rule of a function's `n`th schedule (from 1): `<function>-schedule-<n>`.
+pub fn rule_name(function: &str, n: usize) -> String {
+    format!("{function}-schedule-{n}")
+}
+
+fn schedule(
+    ev: &RawEvent,
+    e: &Spanned<RawEvent>,
+    function: &str,
+    n: usize,
+    out: &mut Vec<Diagnostic>,
+) -> Option<ScheduleEvent> {
+    let Some(expr) = &ev.expression else {
+        out.push(
+            Diagnostic::new("a schedule event needs `expression`", e.span())
+                .hint("expression = \"rate(5 minutes)\" or \"cron(0 3 * * ? *)\""),
+        );
+        return None;
+    };
+    if let Err(why) = check_schedule(expr.get_ref()) {
+        out.push(
+            Diagnostic::new(
+                format!("invalid schedule expression {:?}", expr.get_ref()),
+                expr.span(),
+            )
+            .hint(why),
+        );
+    }
+    if let Some(input) = &ev.input
+        && let Err(err) = serde_json::from_str::<serde_json::Value>(input.get_ref())
+    {
+        out.push(
+            Diagnostic::new(format!("input is not JSON: {err}"), input.span())
+                .hint("input is the constant event, e.g. input = '{\"job\": \"nightly\"}'"),
+        );
+    }
+    // EventBridge rule names: at most 64 characters (EventBridge quotas).
+    let rule = rule_name(function, n);
+    if rule.len() > 64 {
+        out.push(
+            Diagnostic::new(
+                format!(
+                    "the schedule's rule name {rule} is {} characters; EventBridge allows 64",
+                    rule.len()
+                ),
+                e.span(),
+            )
+            .hint("shorten the function's key or the stack name"),
+        );
+    }
+    Some(ScheduleEvent {
+        expression: expr.get_ref().clone(),
+        input: ev.input.as_ref().map(|i| i.get_ref().clone()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +501,31 @@ mod tests {
                 "[[functions.worker.events]]\ntype = \"sqs\"\nqueue = \"jobs\"\nbatchsize = 5\n",
                 "unknown key `batchsize`",
                 "stack.toml:10:1",
+            ),
+            (
+                "[[functions.worker.events]]\ntype = \"schedule\"\nexpression = \"rate(1 minutes)\"\n",
+                "EventBridge wants rate(1 minute)",
+                "stack.toml:9:14",
+            ),
+            (
+                "[[functions.worker.events]]\ntype = \"schedule\"\nexpression = \"cron(0 3 * * *)\"\n",
+                "this one has 5",
+                "stack.toml:9:14",
+            ),
+            (
+                "[[functions.worker.events]]\ntype = \"schedule\"\nexpression = \"cron(0 3 * * MON *)\"\n",
+                "exactly one of day-of-month",
+                "stack.toml:9:14",
+            ),
+            (
+                "[[functions.worker.events]]\ntype = \"schedule\"\nexpression = \"rate(5 minutes)\"\ninput = \"{job}\"\n",
+                "input is not JSON",
+                "stack.toml:10:9",
+            ),
+            (
+                "[[functions.worker.events]]\ntype = \"schedule\"\nexpression = \"rate(5 minutes)\"\nqueue = \"jobs\"\n",
+                "`queue` does not apply to type = \"schedule\"",
+                "stack.toml:7:1",
             ),
             (
                 "[[functions.worker.events]]\ntype = \"s3\"\n",

@@ -248,7 +248,11 @@ impl Validator {
             table.role.is_none(),
             &mut self.diagnostics,
         );
-        let events = super::events::events(&table.events, &mut self.diagnostics);
+        let events = super::events::events(
+            &table.events,
+            &format!("{stack}-{key}"),
+            &mut self.diagnostics,
+        );
         if self.diagnostics.len() > before {
             return None;
         }

@@ -39,7 +39,9 @@ pub async fn read(
                     .any(|(k, c)| config.function_name(k) == f.name && !c.events.is_empty())
         })
         .collect();
-    let (listed, conflicts) = tokio::try_join!(
+    let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+    let wanted_rules: Vec<String> = crate::desired_events::rule_names(config);
+    let (listed, conflicts, (rules, rule_conflicts)) = tokio::try_join!(
         try_join_all(functions.iter().map(|f| mappings_of(aws, &f.name))),
         async {
             if for_destroy {
@@ -47,10 +49,12 @@ pub async fn read(
             } else {
                 check_queues(aws, config).await
             }
-        }
+        },
+        super::schedules::read(aws, &config.name, &names, &wanted_rules),
     )?;
-    let mut out = Vec::new();
+    let mut out = rules;
     let mut conflicts = conflicts;
+    conflicts.extend(rule_conflicts);
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (f, found) in functions.iter().zip(listed) {
         for (m, tags) in found {
@@ -64,6 +68,7 @@ pub async fn read(
                                 q.queue == mapping.source_arn
                                     || mapping.source_arn.ends_with(&format!(":{}", q.queue))
                             }
+                            EventConfig::Schedule(_) => false,
                         })
                 });
                 if wanted && !for_destroy {
@@ -212,7 +217,7 @@ async fn check_queues(aws: &Aws, config: &StackConfig) -> Result<Vec<Conflict>> 
     let mut checks = Vec::new();
     for (key, f) in &config.functions {
         for e in &f.events {
-            let EventConfig::Sqs(q) = e;
+            let EventConfig::Sqs(q) = e else { continue };
             checks.push((config.function_name(key), f.timeout_s, q.queue.clone()));
         }
     }

@@ -7,6 +7,7 @@ mod iam;
 mod lambda;
 pub mod layers;
 mod logs;
+mod schedules;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;

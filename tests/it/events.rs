@@ -156,17 +156,50 @@ on_both!(
             "{policy}"
         );
 
-        // No-op plan: no writes; an SQS source reads ListEventSourceMappings and ListTags (per
-        // function and mapping) and GetQueueUrl + GetQueueAttributes (per queue).
+        // The schedule: rule, target with the constant input, invoke permission for EventBridge.
+        let rule = format!("{}-schedule-1", s.function("nightly"));
+        let eb = emu.eventbridge().await;
+        let described = eb.describe_rule().name(&rule).send().await.unwrap();
+        assert_eq!(described.schedule_expression(), Some("cron(0 3 * * ? *)"));
+        let targets = eb.list_targets_by_rule().rule(&rule).send().await.unwrap();
+        let target = &targets.targets()[0];
+        assert_eq!(
+            (
+                target.id(),
+                target
+                    .arn()
+                    .ends_with(&format!(":function:{}", s.function("nightly"))),
+                target.input()
+            ),
+            ("stackctl", true, Some(r#"{"job": "nightly"}"#))
+        );
+        let policy = lambda
+            .get_policy()
+            .function_name(s.function("nightly"))
+            .send()
+            .await
+            .unwrap();
+        let policy = policy.policy().unwrap();
+        assert!(
+            policy.contains("events.amazonaws.com") && policy.contains(&format!("rule/{rule}")),
+            "{policy}"
+        );
+
+        // No-op plan: no writes. Per function with events: ListEventSourceMappings and ListRules;
+        // per mapping ListTags; per queue GetQueueUrl + GetQueueAttributes; per rule
+        // ListTagsForResource + ListTargetsByRule.
         let noop = s.run(&["plan", "--detailed-exitcode"]);
         assert_eq!(noop.code(), 0, "{}", noop.all());
         assert!(noop.writes().is_empty(), "{:?}", noop.writes());
         let counts = reads(&noop);
         for (op, n) in [
-            ("Lambda:ListEventSourceMappings", 1),
+            ("Lambda:ListEventSourceMappings", 2),
             ("Lambda:ListTags", 1),
             ("SQS:GetQueueUrl", 1),
             ("SQS:GetQueueAttributes", 1),
+            ("EventBridge:ListRules", 2),
+            ("EventBridge:ListTagsForResource", 1),
+            ("EventBridge:ListTargetsByRule", 1),
         ] {
             assert_eq!(counts.get(op), Some(&n), "{op}: {counts:#?}");
         }
@@ -280,12 +313,14 @@ on_both!(
         // Edits: exactly the mapping (batch size) and the role (a statement) change.
         s.edit("batch_size = 5", "batch_size = 7");
         s.edit("photos/uploads/*", "photos/thumbs/*");
+        s.edit("cron(0 3 * * ? *)", "rate(5 minutes)");
         let name = format!("{function}/{queue_arn}");
         assert_eq!(
             s.plan_steps(),
             vec![
                 format!("update event_source_mapping {name}"),
                 format!("update role {function}-exec"),
+                format!("update schedule_rule {rule}"),
             ]
         );
         s.apply();
@@ -296,6 +331,8 @@ on_both!(
             .collect();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].2, 7);
+        let described = eb.describe_rule().name(&rule).send().await.unwrap();
+        assert_eq!(described.schedule_expression(), Some("rate(5 minutes)"));
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
         // Events dropped from the file: the function's tag still says it has mappings, so the
@@ -303,7 +340,8 @@ on_both!(
         // foreign mapping stays.
         let text = s.read_file();
         let cut = text.find("[[functions.worker.events]]").unwrap();
-        s.write_file(&text[..cut]);
+        let resume = text.find("# A function on a clock").unwrap();
+        s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
         assert_eq!(
             s.plan_steps(),
             vec![
@@ -339,6 +377,8 @@ on_both!(
             .send()
             .await
             .expect("destroy left the referenced queue alone");
+        let rules = eb.list_rules().name_prefix(&rule).send().await.unwrap();
+        assert!(rules.rules().is_empty(), "{rules:?}");
         let kept = lambda
             .get_event_source_mapping()
             .uuid(&foreign)
