@@ -31,6 +31,18 @@ pub fn queue_arn(env: &Env, queue: &str) -> String {
     }
 }
 
+/// The ARN of a topic written as a name (in the stack's account and region) or as an ARN.
+pub fn topic_arn(env: &Env, topic: &str) -> String {
+    if topic.starts_with("arn:") {
+        topic.to_string()
+    } else {
+        format!(
+            "arn:{}:sns:{}:{}:{topic}",
+            env.partition, env.region, env.account
+        )
+    }
+}
+
 /// The execution role's inline policy: the log-group statement of [`logs_policy`], then one
 /// statement per queue, X-Ray's when tracing, and the file's `statements`, in that order. A
 /// function with none of these gets exactly [`logs_policy`], so existing roles do not change.
@@ -45,7 +57,7 @@ pub fn execution_policy(env: &Env, function: &str, f: &FunctionConfig) -> String
                 "Resource": queue_arn(env, &q.queue),
             })),
             // EventBridge invokes through the function's resource policy: nothing on the role.
-            EventConfig::Schedule(_) => {}
+            EventConfig::Schedule(_) | EventConfig::Sns(_) => {}
         }
     }
     if f.tracing {
@@ -100,6 +112,14 @@ pub fn mappings(config: &StackConfig, env: &Env) -> Vec<Resource> {
         let mut schedules = 0;
         for e in &f.events {
             match e {
+                EventConfig::Sns(t) => out.push(Resource::SnsSubscription(
+                    crate::model_events::SnsSubscription {
+                        function: config.function_name(key),
+                        topic_arn: topic_arn(env, &t.topic),
+                        filter_policy: t.filter_policy.clone(),
+                        subscription_arn: None,
+                    },
+                )),
                 EventConfig::Schedule(s) => {
                     schedules += 1;
                     let function = config.function_name(key);

@@ -48,6 +48,7 @@ pub enum Kind {
     Stage,
     EventSourceMapping,
     ScheduleRule,
+    SnsSubscription,
 }
 
 impl Kind {
@@ -66,6 +67,7 @@ impl Kind {
             Kind::Stage => "stage",
             Kind::EventSourceMapping => "event_source_mapping",
             Kind::ScheduleRule => "schedule_rule",
+            Kind::SnsSubscription => "sns_subscription",
         }
     }
 }
@@ -251,6 +253,7 @@ pub enum Resource {
     Stage(Stage),
     EventSourceMapping(crate::model_events::EventSourceMapping),
     ScheduleRule(crate::model_events::ScheduleRule),
+    SnsSubscription(crate::model_events::SnsSubscription),
 }
 
 impl Resource {
@@ -272,6 +275,7 @@ impl Resource {
             Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
             Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
             Resource::ScheduleRule(r) => Address::new(Kind::ScheduleRule, &r.name),
+            Resource::SnsSubscription(s) => Address::new(Kind::SnsSubscription, s.name()),
         }
     }
 
@@ -390,6 +394,7 @@ impl Resource {
                 r.attrs(&mut a);
                 tags(&mut a, &r.tags);
             }
+            Resource::SnsSubscription(s) => s.attrs(&mut a),
         }
         a
     }

@@ -96,6 +96,41 @@ impl ScheduleRule {
     }
 }
 
+/// A subscription (protocol `lambda`) of the function to a topic, with the function's invoke
+/// permission for `sns.amazonaws.com` scoped to the topic ([`sns_sid`]). Subscriptions cannot be
+/// tagged: one is the stack's when its endpoint is a function the stack owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnsSubscription {
+    pub function: String,
+    pub topic_arn: String,
+    /// Compact JSON, sorted keys.
+    pub filter_policy: Option<String>,
+    /// Live only, never compared.
+    #[serde(default)]
+    pub subscription_arn: Option<String>,
+}
+
+impl SnsSubscription {
+    /// The address name: `<function>/<topic ARN>`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.function, self.topic_arn)
+    }
+
+    pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
+        if let Some(p) = &self.filter_policy {
+            a.insert("filter_policy".into(), p.clone());
+        }
+    }
+}
+
+/// The statement id of an SNS subscription's invoke permission: a short hash of the topic ARN,
+/// outside the API permissions' prefix (see [`schedule_sid`]).
+pub fn sns_sid(topic_arn: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = crate::model::hex(&Sha256::digest(topic_arn.as_bytes())[..6]);
+    format!("stackctl_sns-{hash}")
+}
+
 /// One line of `stackctl outputs`: a deployed mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventSourceOutput {

@@ -243,6 +243,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                     matches!(&o.live, Some(Resource::ScheduleRule(r)) if r.function == f.name && o.action == Action::Delete)
                 }));
                 deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::SnsSubscription(s)) if s.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
                     matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
                 }));
             }
@@ -349,6 +352,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         // After the function and its role (which gains the source's permissions) are written.
         Some(Resource::ScheduleRule(r)) => {
             add(find(Kind::Function, &r.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::SnsSubscription(s)) => {
+            add(find(Kind::Function, &s.function).filter(|&j| forward(&changes[j])));
         }
         Some(Resource::EventSourceMapping(m)) => {
             add(find(Kind::Function, &m.function).filter(|&j| forward(&changes[j])));

@@ -10,6 +10,7 @@ mod logs;
 mod method;
 mod openapi;
 mod schedules;
+mod sns;
 mod stage;
 
 use crate::aws::{Aws, PaceStats};
@@ -307,5 +308,6 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::Stage => apigw::apply(ctx, step).await,
         Kind::EventSourceMapping => events::apply(ctx, step).await,
         Kind::ScheduleRule => schedules::apply(ctx, step).await,
+        Kind::SnsSubscription => sns::apply(ctx, step).await,
     }
 }

@@ -41,6 +41,8 @@ pub struct Aws {
     pub sqs: aws_sdk_sqs::Client,
     /// Schedule rules (issue 11).
     pub events: aws_sdk_eventbridge::Client,
+    /// Subscriptions to referenced topics (issue 11).
+    pub sns: aws_sdk_sns::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -147,6 +149,12 @@ impl Aws {
                 .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::config::Builder::from(&shared)
                 .interceptor(recorder)
@@ -161,6 +169,7 @@ impl Aws {
             sts,
             sqs,
             events,
+            sns,
             region,
             endpoint,
             profile: if opts.local {

@@ -33,6 +33,8 @@ pub struct RawEvent {
     pub enabled: Option<Spanned<bool>>,
     pub expression: Option<Spanned<String>>,
     pub input: Option<Spanned<String>>,
+    pub topic: Option<Spanned<String>>,
+    pub filter_policy: Option<Spanned<toml::Value>>,
 }
 
 /// A statement of the execution role's inline policy, as written (`effect` defaulted to Allow).
@@ -51,6 +53,27 @@ pub struct StatementConfig {
 pub enum EventConfig {
     Sqs(SqsEvent),
     Schedule(ScheduleEvent),
+    Sns(SnsEvent),
+}
+
+/// `type = "sns"`: a subscription (protocol `lambda`) of the function to an existing topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsEvent {
+    /// The topic's name or ARN, as written.
+    pub topic: String,
+    /// The subscription's `FilterPolicy`, as compact JSON with sorted keys.
+    pub filter_policy: Option<String>,
+}
+
+/// The SNS topic name rule: 1–256 letters, digits, `-` and `_`, a FIFO topic ending in `.fifo`
+/// (SNS CreateTopic `Name`).
+pub fn is_topic_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    !base.is_empty()
+        && name.len() <= 256
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// `type = "schedule"`: an EventBridge rule that invokes the function on a schedule.
@@ -257,12 +280,13 @@ pub fn events(
     let mut result = Vec::new();
     let mut queues: Vec<String> = Vec::new();
     let mut schedules = 0;
+    let mut topics: Vec<String> = Vec::new();
     for e in raw {
         let ev = e.get_ref();
         let Some(kind) = &ev.kind else {
             out.push(
                 Diagnostic::new("an event needs a `type`", e.span())
-                    .hint("this version supports type = \"sqs\" and \"schedule\""),
+                    .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
             );
             continue;
         };
@@ -281,6 +305,28 @@ pub fn events(
             "sqs" => {
                 foreign("expression", ev.expression.is_some(), out);
                 foreign("input", ev.input.is_some(), out);
+                foreign("topic", ev.topic.is_some(), out);
+                foreign("filter_policy", ev.filter_policy.is_some(), out);
+            }
+            "sns" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                    ("expression", ev.expression.is_some()),
+                    ("input", ev.input.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                if let Some(s) = sns(ev, e, &mut topics, out) {
+                    result.push(EventConfig::Sns(s));
+                }
+                continue;
             }
             "schedule" => {
                 for (key, present) in [
@@ -292,6 +338,8 @@ pub fn events(
                         ev.report_batch_item_failures.is_some(),
                     ),
                     ("enabled", ev.enabled.is_some()),
+                    ("topic", ev.topic.is_some()),
+                    ("filter_policy", ev.filter_policy.is_some()),
                 ] {
                     foreign(key, present, out);
                 }
@@ -301,20 +349,20 @@ pub fn events(
                 }
                 continue;
             }
-            other @ ("s3" | "sns" | "dynamodb" | "kinesis") => {
+            other @ ("s3" | "dynamodb" | "kinesis") => {
                 out.push(
                     Diagnostic::new(
                         format!("event type {other:?} is not supported yet"),
                         kind.span(),
                     )
-                    .hint("this version supports type = \"sqs\" and \"schedule\""),
+                    .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
                 );
                 continue;
             }
             other => {
                 out.push(
                     Diagnostic::new(format!("unknown event type {other:?}"), kind.span())
-                        .hint("this version supports type = \"sqs\" and \"schedule\""),
+                        .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
                 );
                 continue;
             }
@@ -399,6 +447,61 @@ pub fn events(
         }));
     }
     result
+}
+
+fn sns(
+    ev: &RawEvent,
+    e: &Spanned<RawEvent>,
+    topics: &mut Vec<String>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<SnsEvent> {
+    let Some(topic) = &ev.topic else {
+        out.push(
+            Diagnostic::new("an sns event needs `topic`", e.span())
+                .hint("topic = \"alerts\" (an existing topic's name or ARN)"),
+        );
+        return None;
+    };
+    let t = topic.get_ref();
+    let arn_ok = t.starts_with("arn:")
+        && t.split(':').nth(2) == Some("sns")
+        && t.split(':').count() == 6
+        && is_topic_name(t.rsplit(':').next().unwrap_or_default());
+    if !(is_topic_name(t) || arn_ok) {
+        out.push(
+            Diagnostic::new(format!("invalid topic {t:?}"), topic.span()).hint(
+                "a topic name (1-256 letters, digits, '-', '_') or ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            ),
+        );
+    }
+    let name = t.rsplit(':').next().unwrap_or(t).to_string();
+    if topics.contains(&name) {
+        out.push(
+            Diagnostic::new(
+                format!("topic {name} is listed twice for this function"),
+                topic.span(),
+            )
+            .hint("SNS keeps one subscription per topic and function: keep one entry"),
+        );
+    }
+    topics.push(name);
+    let filter_policy = match &ev.filter_policy {
+        None => None,
+        Some(p) if p.get_ref().is_table() => serde_json::to_value(p.get_ref())
+            .ok()
+            .map(|v| v.to_string()),
+        Some(p) => {
+            out.push(
+                Diagnostic::new("filter_policy must be a table", p.span())
+                    .hint("e.g. filter_policy = { severity = [\"high\"] }"),
+            );
+            None
+        }
+    };
+    Some(SnsEvent {
+        topic: t.clone(),
+        filter_policy,
+    })
 }
 
 /// The EventBridge rule of a function's `n`th schedule (from 1): `<function>-schedule-<n>`.

@@ -41,7 +41,8 @@ pub async fn read(
         .collect();
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let wanted_rules: Vec<String> = crate::desired_events::rule_names(config);
-    let (listed, conflicts, (rules, rule_conflicts)) = tokio::try_join!(
+    let wanted_topics = topic_pairs(aws, config, resources).await?;
+    let (listed, conflicts, (rules, rule_conflicts), (subs, sub_conflicts)) = tokio::try_join!(
         try_join_all(functions.iter().map(|f| mappings_of(aws, &f.name))),
         async {
             if for_destroy {
@@ -51,10 +52,13 @@ pub async fn read(
             }
         },
         super::schedules::read(aws, &config.name, &names, &wanted_rules),
+        super::sns::read(aws, &wanted_topics, &names, for_destroy),
     )?;
     let mut out = rules;
+    out.extend(subs);
     let mut conflicts = conflicts;
     conflicts.extend(rule_conflicts);
+    conflicts.extend(sub_conflicts);
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (f, found) in functions.iter().zip(listed) {
         for (m, tags) in found {
@@ -68,7 +72,7 @@ pub async fn read(
                                 q.queue == mapping.source_arn
                                     || mapping.source_arn.ends_with(&format!(":{}", q.queue))
                             }
-                            EventConfig::Schedule(_) => false,
+                            EventConfig::Schedule(_) | EventConfig::Sns(_) => false,
                         })
                 });
                 if wanted && !for_destroy {
@@ -94,6 +98,47 @@ pub async fn read(
         }
     }
     Ok((out, conflicts))
+}
+
+/// (function, topic ARN) of every sns event in the file. A topic written as a name is in the
+/// stack's account: taken from a function's ARN already read, else from STS.
+async fn topic_pairs(
+    aws: &Aws,
+    config: &StackConfig,
+    resources: &[Resource],
+) -> Result<Vec<(String, String)>> {
+    let topics: Vec<(String, String)> = config
+        .functions
+        .iter()
+        .flat_map(|(k, f)| {
+            f.events.iter().filter_map(move |e| match e {
+                EventConfig::Sns(t) => Some((config.function_name(k), t.topic.clone())),
+                _ => None,
+            })
+        })
+        .collect();
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let account = match resources.iter().find_map(|r| match r {
+        Resource::Function(f) => f.role_arn.split(':').nth(4).map(str::to_string),
+        _ => None,
+    }) {
+        Some(a) => a,
+        None => aws.account().await?,
+    };
+    let env = crate::desired::Env {
+        account,
+        region: aws.region.clone(),
+        partition: aws.partition().to_string(),
+        api_id: None,
+        code: Default::default(),
+        usable_cloudwatch_role: None,
+    };
+    Ok(topics
+        .into_iter()
+        .map(|(f, t)| (f, crate::desired_events::topic_arn(&env, &t)))
+        .collect())
 }
 
 /// The mapping as the model sees it. A mapping being deleted still counts (it still polls).

@@ -8,6 +8,7 @@ mod lambda;
 pub mod layers;
 mod logs;
 mod schedules;
+mod sns;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 
 pub use apigw::{LiveApi, list_resources, list_rest_apis};
 pub use lambda::function_of;
+pub use sns::subscriptions as sns_subscriptions;
 
 /// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,12 +11,49 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The example, with its queue renamed to one only this test uses (not created yet).
+/// The example, with its queue and topic renamed to ones only this test uses (not created yet).
 fn events_stack(emu: &Emulator, prefix: &str) -> (Stack, String) {
     let s = Stack::from_example(emu, "events", prefix);
     let queue = format!("{}-jobs", s.name);
     s.edit("queue = \"jobs\"", &format!("queue = \"{queue}\""));
+    s.edit(
+        "topic = \"alerts\"",
+        &format!("topic = \"{}-alerts\"", s.name),
+    );
     (s, queue)
+}
+
+async fn create_topic(emu: &Emulator, s: &Stack) -> String {
+    emu.sns()
+        .await
+        .create_topic()
+        .name(format!("{}-alerts", s.name))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string()
+}
+
+/// The subscriptions of a topic: (endpoint, subscription ARN).
+async fn subscriptions(emu: &Emulator, topic: &str) -> Vec<(String, String)> {
+    emu.sns()
+        .await
+        .list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions()
+        .iter()
+        .map(|s| {
+            (
+                s.endpoint().unwrap().to_string(),
+                s.subscription_arn().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 async fn create_queue(emu: &Emulator, name: &str, visibility_s: u32) -> String {
@@ -100,7 +137,14 @@ on_both!(
             "{}",
             plan.all()
         );
+        assert!(
+            plan.stderr()
+                .contains(&format!("{}-alerts (an sns event) does not exist", s.name)),
+            "{}",
+            plan.all()
+        );
         let url = create_queue(&emu, &queue, 5).await;
+        let topic = create_topic(&emu, &s).await;
         let plan = s.run(&["plan"]);
         assert_eq!(plan.code(), 1, "{}", plan.all());
         assert!(
@@ -185,19 +229,54 @@ on_both!(
             "{policy}"
         );
 
-        // No-op plan: no writes. Per function with events: ListEventSourceMappings and ListRules;
-        // per mapping ListTags; per queue GetQueueUrl + GetQueueAttributes; per rule
-        // ListTagsForResource + ListTargetsByRule.
+        // The subscription: protocol lambda to the function, with its filter policy, and the
+        // invoke permission for SNS.
+        let subs = subscriptions(&emu, &topic).await;
+        assert_eq!(subs.len(), 1, "{subs:?}");
+        assert!(
+            subs[0]
+                .0
+                .ends_with(&format!(":function:{}", s.function("notify")))
+        );
+        let attrs = emu
+            .sns()
+            .await
+            .get_subscription_attributes()
+            .subscription_arn(&subs[0].1)
+            .send()
+            .await
+            .unwrap();
+        let filter: serde_json::Value =
+            serde_json::from_str(&attrs.attributes().unwrap()["FilterPolicy"]).unwrap();
+        assert_eq!(filter, serde_json::json!({"severity": ["high"]}));
+        let policy = lambda
+            .get_policy()
+            .function_name(s.function("notify"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            policy.policy().unwrap().contains("sns.amazonaws.com"),
+            "{policy:?}"
+        );
+
+        // No-op plan: no writes. Per function with events: ListEventSourceMappings, ListRules and
+        // a second GetPolicy (the topics it grants); per mapping ListTags; per queue GetQueueUrl +
+        // GetQueueAttributes; per rule ListTagsForResource + ListTargetsByRule; per topic
+        // ListSubscriptionsByTopic, per subscription GetSubscriptionAttributes.
         let noop = s.run(&["plan", "--detailed-exitcode"]);
         assert_eq!(noop.code(), 0, "{}", noop.all());
         assert!(noop.writes().is_empty(), "{:?}", noop.writes());
         let counts = reads(&noop);
         for (op, n) in [
-            ("Lambda:ListEventSourceMappings", 2),
+            ("Lambda:ListEventSourceMappings", 3),
+            ("Lambda:GetPolicy", 3 + 3),
             ("Lambda:ListTags", 1),
             ("SQS:GetQueueUrl", 1),
             ("SQS:GetQueueAttributes", 1),
-            ("EventBridge:ListRules", 2),
+            ("SNS:ListSubscriptionsByTopic", 1),
+            ("SNS:GetSubscriptionAttributes", 1),
+            ("EventBridge:ListRules", 3),
             ("EventBridge:ListTagsForResource", 1),
             ("EventBridge:ListTargetsByRule", 1),
         ] {
@@ -234,6 +313,37 @@ on_both!(
                 std::thread::sleep(Duration::from_millis(500));
             };
             assert!(out.contains(&needle), "no {needle:?} in:\n{out}");
+            // SNS: only the message the filter policy lets through reaches the function.
+            let sns = emu.sns().await;
+            for (message, severity) in [("disk low", "low"), ("disk full", "high")] {
+                sns.publish()
+                    .topic_arn(&topic)
+                    .message(message)
+                    .message_attributes(
+                        "severity",
+                        aws_sdk_sns::types::MessageAttributeValue::builder()
+                            .data_type("String")
+                            .string_value(severity)
+                            .build()
+                            .unwrap(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let out = loop {
+                let out = s.ok(&["logs", "notify"]).stdout();
+                if out.contains("notify got: disk full") || Instant::now() > deadline {
+                    break out;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            };
+            assert!(out.contains("notify got: disk full"), "{out}");
+            assert!(
+                !out.contains("disk low"),
+                "the filter policy let a low message through:\n{out}"
+            );
             let attrs = emu
                 .sqs()
                 .await
@@ -314,6 +424,10 @@ on_both!(
         s.edit("batch_size = 5", "batch_size = 7");
         s.edit("photos/uploads/*", "photos/thumbs/*");
         s.edit("cron(0 3 * * ? *)", "rate(5 minutes)");
+        s.edit(
+            "severity = [\"high\"]",
+            "severity = [\"high\", \"critical\"]",
+        );
         let name = format!("{function}/{queue_arn}");
         assert_eq!(
             s.plan_steps(),
@@ -321,6 +435,7 @@ on_both!(
                 format!("update event_source_mapping {name}"),
                 format!("update role {function}-exec"),
                 format!("update schedule_rule {rule}"),
+                format!("update sns_subscription {}/{topic}", s.function("notify")),
             ]
         );
         s.apply();
@@ -340,7 +455,7 @@ on_both!(
         // foreign mapping stays.
         let text = s.read_file();
         let cut = text.find("[[functions.worker.events]]").unwrap();
-        let resume = text.find("# A function on a clock").unwrap();
+        let resume = text.find("# A function subscribed").unwrap();
         s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
         assert_eq!(
             s.plan_steps(),
@@ -377,6 +492,21 @@ on_both!(
             .send()
             .await
             .expect("destroy left the referenced queue alone");
+        assert!(subscriptions(&emu, &topic).await.is_empty());
+        emu.sns()
+            .await
+            .get_topic_attributes()
+            .topic_arn(&topic)
+            .send()
+            .await
+            .expect("destroy left the referenced topic alone");
+        emu.sns()
+            .await
+            .delete_topic()
+            .topic_arn(&topic)
+            .send()
+            .await
+            .unwrap();
         let rules = eb.list_rules().name_prefix(&rule).send().await.unwrap();
         assert!(rules.rules().is_empty(), "{rules:?}");
         let kept = lambda
@@ -418,8 +548,10 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
         2,
     );
     proxy.inject("CreateEventSourceMapping", Fault::LostResponse, 1);
+    proxy.inject("Subscribe", Fault::LostResponse, 1);
     let (s, queue) = events_stack(&proxy.emulator(), "evflt");
     let url = create_queue(&emu, &queue, 60).await;
+    let topic = create_topic(&emu, &s).await;
     let applied = s.run(&["apply", "--yes", "--color", "never"]);
     assert_eq!(
         applied.code(),
@@ -433,7 +565,13 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
         injected.get("poller-permission-400") == Some(&2),
         "{injected:?}"
     );
-    assert_eq!(injected.get("lost-response"), Some(&1), "{injected:?}");
+    assert_eq!(injected.get("lost-response"), Some(&2), "{injected:?}");
+    let subs = subscriptions(&emu, &topic).await;
+    assert_eq!(
+        subs.len(),
+        1,
+        "a lost Subscribe response made a second subscription: {subs:?}"
+    );
     let function = s.function("worker");
     let found = mappings(&emu, &function).await;
     assert_eq!(
@@ -445,6 +583,13 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
     assert_eq!(noop.code(), 0, "{}", noop.all());
     proxy.report("lost-mapping-response");
     s.destroy();
+    emu.sns()
+        .await
+        .delete_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap();
     emu.sqs()
         .await
         .delete_queue()

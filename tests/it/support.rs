@@ -78,6 +78,9 @@ impl Emulator {
     pub async fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
         aws_sdk_eventbridge::Client::new(&self.sdk_config().await)
     }
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config().await)
+    }
 }
 
 /// A scratch copy of an example directory whose stack name is made unique for this test.
