@@ -57,7 +57,7 @@ pub fn execution_policy(env: &Env, function: &str, f: &FunctionConfig) -> String
                 "Resource": queue_arn(env, &q.queue),
             })),
             // EventBridge invokes through the function's resource policy: nothing on the role.
-            EventConfig::Schedule(_) | EventConfig::Sns(_) => {}
+            EventConfig::Schedule(_) | EventConfig::Sns(_) | EventConfig::S3(_) => {}
         }
     }
     if f.tracing {
@@ -110,8 +110,23 @@ pub fn mappings(config: &StackConfig, env: &Env) -> Vec<Resource> {
     let mut out = Vec::new();
     for (key, f) in &config.functions {
         let mut schedules = 0;
+        let mut buckets = 0;
         for e in &f.events {
             match e {
+                EventConfig::S3(b) => {
+                    buckets += 1;
+                    let function = config.function_name(key);
+                    out.push(Resource::S3Notification(
+                        crate::model_events::S3Notification {
+                            bucket: b.bucket.clone(),
+                            id: crate::model_events::s3_entry_id(&function, buckets),
+                            function,
+                            events: b.events.clone(),
+                            prefix: b.prefix.clone(),
+                            suffix: b.suffix.clone(),
+                        },
+                    ))
+                }
                 EventConfig::Sns(t) => out.push(Resource::SnsSubscription(
                     crate::model_events::SnsSubscription {
                         function: config.function_name(key),

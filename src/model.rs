@@ -49,6 +49,7 @@ pub enum Kind {
     EventSourceMapping,
     ScheduleRule,
     SnsSubscription,
+    S3Notification,
 }
 
 impl Kind {
@@ -68,6 +69,7 @@ impl Kind {
             Kind::EventSourceMapping => "event_source_mapping",
             Kind::ScheduleRule => "schedule_rule",
             Kind::SnsSubscription => "sns_subscription",
+            Kind::S3Notification => "s3_notification",
         }
     }
 }
@@ -254,6 +256,7 @@ pub enum Resource {
     EventSourceMapping(crate::model_events::EventSourceMapping),
     ScheduleRule(crate::model_events::ScheduleRule),
     SnsSubscription(crate::model_events::SnsSubscription),
+    S3Notification(crate::model_events::S3Notification),
 }
 
 impl Resource {
@@ -276,6 +279,7 @@ impl Resource {
             Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
             Resource::ScheduleRule(r) => Address::new(Kind::ScheduleRule, &r.name),
             Resource::SnsSubscription(s) => Address::new(Kind::SnsSubscription, s.name()),
+            Resource::S3Notification(n) => Address::new(Kind::S3Notification, n.name()),
         }
     }
 
@@ -395,6 +399,7 @@ impl Resource {
                 tags(&mut a, &r.tags);
             }
             Resource::SnsSubscription(s) => s.attrs(&mut a),
+            Resource::S3Notification(n) => n.attrs(&mut a),
         }
         a
     }

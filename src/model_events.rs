@@ -131,6 +131,51 @@ pub fn sns_sid(topic_arn: &str) -> String {
     format!("stackctl_sns-{hash}")
 }
 
+/// One Lambda entry of a bucket's notification configuration. Its `Id` names the stack's
+/// function (`stackctl-<function>-s3-<n>`): only entries with such an Id are the stack's; every
+/// other entry of the bucket (other owners' Lambda, SQS, SNS, EventBridge settings) is written
+/// back untouched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Notification {
+    pub bucket: String,
+    pub id: String,
+    pub function: String,
+    /// Sorted.
+    pub events: Vec<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+impl S3Notification {
+    /// The address name: `<bucket>/<Id>`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.bucket, self.id)
+    }
+
+    pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
+        a.insert("function".into(), self.function.clone());
+        a.insert("events".into(), format!("{:?}", self.events));
+        if let Some(p) = &self.prefix {
+            a.insert("prefix".into(), format!("{p:?}"));
+        }
+        if let Some(s) = &self.suffix {
+            a.insert("suffix".into(), format!("{s:?}"));
+        }
+    }
+}
+
+/// The Id of a function's `n`th s3 event entry (from 1).
+pub fn s3_entry_id(function: &str, n: usize) -> String {
+    format!("stackctl-{function}-s3-{n}")
+}
+
+/// The statement id of the invoke permission for `s3.amazonaws.com` on `bucket`.
+pub fn s3_sid(bucket: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = crate::model::hex(&Sha256::digest(bucket.as_bytes())[..6]);
+    format!("stackctl_s3-{hash}")
+}
+
 /// One line of `stackctl outputs`: a deployed mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventSourceOutput {

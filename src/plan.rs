@@ -246,6 +246,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
                     matches!(&o.live, Some(Resource::SnsSubscription(s)) if s.function == f.name && o.action == Action::Delete)
                 }));
                 deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::S3Notification(n)) if n.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
                     matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
                 }));
             }
@@ -355,6 +358,9 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         }
         Some(Resource::SnsSubscription(s)) => {
             add(find(Kind::Function, &s.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::S3Notification(n)) => {
+            add(find(Kind::Function, &n.function).filter(|&j| forward(&changes[j])));
         }
         Some(Resource::EventSourceMapping(m)) => {
             add(find(Kind::Function, &m.function).filter(|&j| forward(&changes[j])));

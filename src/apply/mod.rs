@@ -9,6 +9,7 @@ mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod s3;
 mod schedules;
 mod sns;
 mod stage;
@@ -309,5 +310,6 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         Kind::EventSourceMapping => events::apply(ctx, step).await,
         Kind::ScheduleRule => schedules::apply(ctx, step).await,
         Kind::SnsSubscription => sns::apply(ctx, step).await,
+        Kind::S3Notification => s3::apply(ctx, step).await,
     }
 }

@@ -43,6 +43,8 @@ pub struct Aws {
     pub events: aws_sdk_eventbridge::Client,
     /// Subscriptions to referenced topics (issue 11).
     pub sns: aws_sdk_sns::Client,
+    /// Bucket notification configurations (issue 11).
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -149,6 +151,14 @@ impl Aws {
                 .retry_classifier(retry::ServerDirected::default())
                 .build(),
         );
+        // Path-style addressing: emulators serve buckets under the endpoint's path.
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .force_path_style(endpoint.is_some())
+                .build(),
+        );
         let sns = aws_sdk_sns::Client::from_conf(
             aws_sdk_sns::config::Builder::from(&shared)
                 .interceptor(recorder.clone())
@@ -170,6 +180,7 @@ impl Aws {
             sqs,
             events,
             sns,
+            s3,
             region,
             endpoint,
             profile: if opts.local {

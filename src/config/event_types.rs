@@ -4,6 +4,81 @@ use super::Diagnostic;
 use super::events::RawEvent;
 use toml::Spanned;
 
+/// `type = "s3"`: an entry of an existing bucket's notification configuration invoking the
+/// function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Event {
+    pub bucket: String,
+    /// S3 event types, e.g. `s3:ObjectCreated:*`; default `["s3:ObjectCreated:*"]`.
+    pub events: Vec<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+/// The S3 bucket name rule (general purpose buckets): 3–63 lowercase letters, digits, `.` and
+/// `-`, starting and ending with a letter or digit.
+pub fn is_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+pub(super) fn s3(
+    ev: &RawEvent,
+    e: &Spanned<RawEvent>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<S3Event> {
+    let Some(bucket) = &ev.bucket else {
+        out.push(
+            Diagnostic::new("an s3 event needs `bucket`", e.span())
+                .hint("bucket = \"photos\" (an existing bucket's name)"),
+        );
+        return None;
+    };
+    if !is_bucket_name(bucket.get_ref()) {
+        out.push(
+            Diagnostic::new(
+                format!("invalid bucket name {:?}", bucket.get_ref()),
+                bucket.span(),
+            )
+            .hint("a bucket name is 3-63 lowercase letters, digits, '.' or '-'"),
+        );
+    }
+    let events = match &ev.events {
+        None => vec!["s3:ObjectCreated:*".to_string()],
+        Some(list) if list.get_ref().is_empty() => {
+            out.push(
+                Diagnostic::new("`events` is empty", list.span())
+                    .hint("omit it for [\"s3:ObjectCreated:*\"], or list S3 event types"),
+            );
+            Vec::new()
+        }
+        Some(list) => {
+            for t in list.get_ref() {
+                if !t.get_ref().starts_with("s3:") {
+                    out.push(
+                        Diagnostic::new(format!("invalid S3 event type {:?}", t.get_ref()), t.span())
+                            .hint("S3 event types look like \"s3:ObjectCreated:*\" or \"s3:ObjectRemoved:Delete\""),
+                    );
+                }
+            }
+            let mut v: Vec<String> = list.get_ref().iter().map(|t| t.get_ref().clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        }
+    };
+    Some(S3Event {
+        bucket: bucket.get_ref().clone(),
+        events,
+        prefix: ev.prefix.as_ref().map(|p| p.get_ref().clone()),
+        suffix: ev.suffix.as_ref().map(|p| p.get_ref().clone()),
+    })
+}
+
 /// `type = "schedule"`: an EventBridge rule that invokes the function on a schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleEvent {

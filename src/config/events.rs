@@ -9,8 +9,10 @@ use super::Diagnostic;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use super::event_types::{ScheduleEvent, SnsEvent, check_schedule, is_topic_name, rule_name};
-use super::event_types::{schedule, sns};
+pub use super::event_types::{
+    S3Event, ScheduleEvent, SnsEvent, check_schedule, is_topic_name, rule_name,
+};
+use super::event_types::{s3, schedule, sns};
 
 /// `[[functions.<key>.statements]]`: one IAM statement added to the function's own execution role.
 #[derive(Debug, Deserialize)]
@@ -38,6 +40,10 @@ pub struct RawEvent {
     pub input: Option<Spanned<String>>,
     pub topic: Option<Spanned<String>>,
     pub filter_policy: Option<Spanned<toml::Value>>,
+    pub bucket: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    pub prefix: Option<Spanned<String>>,
+    pub suffix: Option<Spanned<String>>,
 }
 
 /// A statement of the execution role's inline policy, as written (`effect` defaulted to Allow).
@@ -57,6 +63,7 @@ pub enum EventConfig {
     Sqs(SqsEvent),
     Schedule(ScheduleEvent),
     Sns(SnsEvent),
+    S3(S3Event),
 }
 
 /// `type = "sqs"`: a Lambda event source mapping polling an existing queue.
@@ -212,7 +219,7 @@ pub fn events(
         let Some(kind) = &ev.kind else {
             out.push(
                 Diagnostic::new("an event needs a `type`", e.span())
-                    .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
+                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
             );
             continue;
         };
@@ -233,6 +240,31 @@ pub fn events(
                 foreign("input", ev.input.is_some(), out);
                 foreign("topic", ev.topic.is_some(), out);
                 foreign("filter_policy", ev.filter_policy.is_some(), out);
+                for (key, present) in s3_keys(ev) {
+                    foreign(key, present, out);
+                }
+            }
+            "s3" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                    ("expression", ev.expression.is_some()),
+                    ("input", ev.input.is_some()),
+                    ("topic", ev.topic.is_some()),
+                    ("filter_policy", ev.filter_policy.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                if let Some(s) = s3(ev, e, out) {
+                    result.push(EventConfig::S3(s));
+                }
+                continue;
             }
             "sns" => {
                 for (key, present) in [
@@ -247,6 +279,9 @@ pub fn events(
                     ("expression", ev.expression.is_some()),
                     ("input", ev.input.is_some()),
                 ] {
+                    foreign(key, present, out);
+                }
+                for (key, present) in s3_keys(ev) {
                     foreign(key, present, out);
                 }
                 if let Some(s) = sns(ev, e, &mut topics, out) {
@@ -269,26 +304,30 @@ pub fn events(
                 ] {
                     foreign(key, present, out);
                 }
+                for (key, present) in s3_keys(ev) {
+                    foreign(key, present, out);
+                }
                 schedules += 1;
                 if let Some(s) = schedule(ev, e, function, schedules, out) {
                     result.push(EventConfig::Schedule(s));
                 }
                 continue;
             }
-            other @ ("s3" | "dynamodb" | "kinesis") => {
+            other @ ("dynamodb" | "kinesis") => {
                 out.push(
                     Diagnostic::new(
                         format!("event type {other:?} is not supported yet"),
                         kind.span(),
                     )
-                    .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
+                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
                 );
                 continue;
             }
             other => {
                 out.push(
-                    Diagnostic::new(format!("unknown event type {other:?}"), kind.span())
-                        .hint("this version supports type = \"sqs\", \"schedule\" and \"sns\""),
+                    Diagnostic::new(format!("unknown event type {other:?}"), kind.span()).hint(
+                        "this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\"",
+                    ),
                 );
                 continue;
             }
@@ -373,6 +412,16 @@ pub fn events(
         }));
     }
     result
+}
+
+/// The s3-only keys, and whether each is set.
+fn s3_keys(ev: &RawEvent) -> [(&'static str, bool); 4] {
+    [
+        ("bucket", ev.bucket.is_some()),
+        ("events", ev.events.is_some()),
+        ("prefix", ev.prefix.is_some()),
+        ("suffix", ev.suffix.is_some()),
+    ]
 }
 
 #[cfg(test)]

@@ -85,7 +85,17 @@ fn bad_events_and_statements_are_refused_offline_where_written() {
         ),
         (
             "[[functions.worker.events]]\ntype = \"s3\"\n",
-            "event type \"s3\" is not supported yet",
+            "an s3 event needs `bucket`",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"s3\"\nbucket = \"Photos\"\n",
+            "invalid bucket name \"Photos\"",
+            "stack.toml:9:10",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"dynamodb\"\n",
+            "event type \"dynamodb\" is not supported yet",
             "stack.toml:8:8",
         ),
         (

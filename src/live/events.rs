@@ -42,7 +42,7 @@ pub async fn read(
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let wanted_rules: Vec<String> = crate::desired_events::rule_names(config);
     let wanted_topics = topic_pairs(aws, config, resources).await?;
-    let (listed, conflicts, (rules, rule_conflicts), (subs, sub_conflicts)) = tokio::try_join!(
+    let (listed, conflicts, (rules, rule_conflicts), (subs, sub_conflicts, buckets)) = tokio::try_join!(
         try_join_all(functions.iter().map(|f| mappings_of(aws, &f.name))),
         async {
             if for_destroy {
@@ -54,11 +54,15 @@ pub async fn read(
         super::schedules::read(aws, &config.name, &names, &wanted_rules),
         super::sns::read(aws, &wanted_topics, &names, for_destroy),
     )?;
+    let (entries, bucket_conflicts) =
+        super::s3::read(aws, config, &names, &buckets, for_destroy).await?;
     let mut out = rules;
     out.extend(subs);
+    out.extend(entries);
     let mut conflicts = conflicts;
     conflicts.extend(rule_conflicts);
     conflicts.extend(sub_conflicts);
+    conflicts.extend(bucket_conflicts);
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (f, found) in functions.iter().zip(listed) {
         for (m, tags) in found {
@@ -72,7 +76,9 @@ pub async fn read(
                                 q.queue == mapping.source_arn
                                     || mapping.source_arn.ends_with(&format!(":{}", q.queue))
                             }
-                            EventConfig::Schedule(_) | EventConfig::Sns(_) => false,
+                            EventConfig::Schedule(_) | EventConfig::Sns(_) | EventConfig::S3(_) => {
+                                false
+                            }
                         })
                 });
                 if wanted && !for_destroy {

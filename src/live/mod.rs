@@ -7,6 +7,7 @@ mod iam;
 mod lambda;
 pub mod layers;
 mod logs;
+mod s3;
 mod schedules;
 mod sns;
 
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 
 pub use apigw::{LiveApi, list_resources, list_rest_apis};
 pub use lambda::function_of;
+pub use s3::{entry_of, notification_configuration};
 pub use sns::subscriptions as sns_subscriptions;
 
 /// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.

@@ -21,11 +21,21 @@ pub async fn read(
     wanted: &[(String, String)],
     existing: &[String],
     for_destroy: bool,
-) -> Result<(Vec<Resource>, Vec<Conflict>)> {
+) -> Result<(Vec<Resource>, Vec<Conflict>, Vec<String>)> {
     let granted = try_join_all(existing.iter().map(|f| granted_topics(aws, f))).await?;
     let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
-    for (f, topics) in existing.iter().zip(granted) {
-        pairs.extend(topics.into_iter().map(|t| (f.clone(), t)));
+    let mut buckets: BTreeSet<String> = BTreeSet::new();
+    for (f, arns) in existing.iter().zip(granted) {
+        for arn in arns {
+            match arn.strip_prefix("arn:aws:s3:::") {
+                Some(bucket) => {
+                    buckets.insert(bucket.to_string());
+                }
+                None => {
+                    pairs.insert((f.clone(), arn));
+                }
+            }
+        }
     }
     let mut missing_check = Vec::new();
     for (f, t) in wanted {
@@ -68,10 +78,11 @@ pub async fn read(
             ),
         }));
     }
-    Ok((resources, conflicts))
+    Ok((resources, conflicts, buckets.into_iter().collect()))
 }
 
-/// The topics the function's policy grants through `stackctl_sns-` statements.
+/// The topics and buckets (`arn:aws:s3:::NAME`) the function's policy grants through
+/// `stackctl_sns-` and `stackctl_s3-` statements.
 async fn granted_topics(aws: &Aws, function: &str) -> Result<Vec<String>> {
     let policy = match aws
         .read(aws.lambda.get_policy().function_name(function).send())
@@ -90,9 +101,9 @@ async fn granted_topics(aws: &Aws, function: &str) -> Result<Vec<String>> {
     Ok(statements
         .iter()
         .filter(|s| {
-            s["Sid"]
-                .as_str()
-                .is_some_and(|sid| sid.starts_with("stackctl_sns-"))
+            s["Sid"].as_str().is_some_and(|sid| {
+                sid.starts_with("stackctl_sns-") || sid.starts_with("stackctl_s3-")
+            })
         })
         .filter_map(|s| {
             s["Condition"]["ArnLike"]["AWS:SourceArn"]

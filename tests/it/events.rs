@@ -20,7 +20,53 @@ fn events_stack(emu: &Emulator, prefix: &str) -> (Stack, String) {
         "topic = \"alerts\"",
         &format!("topic = \"{}-alerts\"", s.name),
     );
+    s.edit(
+        "bucket = \"photos\"",
+        &format!("bucket = \"{}-photos\"", s.name),
+    );
     (s, queue)
+}
+
+/// The test's bucket, with another owner's entry already in its notification configuration (an
+/// SQS queue's); returns that entry as read, to compare byte for byte later.
+async fn bucket_with_foreign_entry(emu: &Emulator, s: &Stack) -> (String, String, String) {
+    let bucket = format!("{}-photos", s.name);
+    let s3 = emu.s3().await;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let queue = format!("{}-s3q", s.name);
+    let url = create_queue(emu, &queue, 30).await;
+    let arn = format!("arn:aws:sqs:{REGION}:000000000000:{queue}");
+    let foreign = aws_sdk_s3::types::QueueConfiguration::builder()
+        .id("someone-else")
+        .queue_arn(&arn)
+        .events(aws_sdk_s3::types::Event::from("s3:ObjectRemoved:*"))
+        .build()
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket(&bucket)
+        .notification_configuration(
+            aws_sdk_s3::types::NotificationConfiguration::builder()
+                .queue_configurations(foreign)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let entry = foreign_entry(emu, &bucket).await;
+    (bucket, entry, url)
+}
+
+/// The bucket's non-stackctl entries, as the SDK reads them.
+async fn foreign_entry(emu: &Emulator, bucket: &str) -> String {
+    let c = emu
+        .s3()
+        .await
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    format!("{:?}", c.queue_configurations())
 }
 
 async fn create_topic(emu: &Emulator, s: &Stack) -> String {
@@ -145,6 +191,7 @@ on_both!(
         );
         let url = create_queue(&emu, &queue, 5).await;
         let topic = create_topic(&emu, &s).await;
+        let (bucket, foreign_s3, s3q) = bucket_with_foreign_entry(&emu, &s).await;
         let plan = s.run(&["plan"]);
         assert_eq!(plan.code(), 1, "{}", plan.all());
         assert!(
@@ -229,6 +276,22 @@ on_both!(
             "{policy}"
         );
 
+        // The bucket: our entry beside the other owner's, which is unchanged.
+        let c = emu
+            .s3()
+            .await
+            .get_bucket_notification_configuration()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        let ours = &c.lambda_function_configurations()[0];
+        assert_eq!(
+            ours.id(),
+            Some(format!("stackctl-{}-s3-1", s.function("thumbs")).as_str())
+        );
+        assert_eq!(foreign_entry(&emu, &bucket).await, foreign_s3);
+
         // The subscription: protocol lambda to the function, with its filter policy, and the
         // invoke permission for SNS.
         let subs = subscriptions(&emu, &topic).await;
@@ -269,14 +332,15 @@ on_both!(
         assert!(noop.writes().is_empty(), "{:?}", noop.writes());
         let counts = reads(&noop);
         for (op, n) in [
-            ("Lambda:ListEventSourceMappings", 3),
-            ("Lambda:GetPolicy", 3 + 3),
+            ("Lambda:ListEventSourceMappings", 4),
+            ("Lambda:GetPolicy", 4 + 4),
+            ("S3:GetBucketNotificationConfiguration", 1),
             ("Lambda:ListTags", 1),
             ("SQS:GetQueueUrl", 1),
             ("SQS:GetQueueAttributes", 1),
             ("SNS:ListSubscriptionsByTopic", 1),
             ("SNS:GetSubscriptionAttributes", 1),
-            ("EventBridge:ListRules", 3),
+            ("EventBridge:ListRules", 4),
             ("EventBridge:ListTagsForResource", 1),
             ("EventBridge:ListTargetsByRule", 1),
         ] {
@@ -340,6 +404,25 @@ on_both!(
                 std::thread::sleep(Duration::from_millis(500));
             };
             assert!(out.contains("notify got: disk full"), "{out}");
+            // S3: an object under uploads/ ending .jpg reaches the function.
+            emu.s3()
+                .await
+                .put_object()
+                .bucket(&bucket)
+                .key("uploads/cat.jpg")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"jpg"))
+                .send()
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let thumbs = loop {
+                let out = s.ok(&["logs", "thumbs"]).stdout();
+                if out.contains("thumbs got: uploads/cat.jpg") || Instant::now() > deadline {
+                    break out;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            };
+            assert!(thumbs.contains("thumbs got: uploads/cat.jpg"), "{thumbs}");
             assert!(
                 !out.contains("disk low"),
                 "the filter policy let a low message through:\n{out}"
@@ -428,12 +511,17 @@ on_both!(
             "severity = [\"high\"]",
             "severity = [\"high\", \"critical\"]",
         );
+        s.edit("suffix = \".jpg\"", "suffix = \".png\"");
         let name = format!("{function}/{queue_arn}");
         assert_eq!(
             s.plan_steps(),
             vec![
                 format!("update event_source_mapping {name}"),
                 format!("update role {function}-exec"),
+                format!(
+                    "update s3_notification {bucket}/stackctl-{}-s3-1",
+                    s.function("thumbs")
+                ),
                 format!("update schedule_rule {rule}"),
                 format!("update sns_subscription {}/{topic}", s.function("notify")),
             ]
@@ -448,6 +536,7 @@ on_both!(
         assert_eq!(found[0].2, 7);
         let described = eb.describe_rule().name(&rule).send().await.unwrap();
         assert_eq!(described.schedule_expression(), Some("rate(5 minutes)"));
+        assert_eq!(foreign_entry(&emu, &bucket).await, foreign_s3);
         assert_eq!(s.plan_steps(), Vec::<String>::new());
 
         // Events dropped from the file: the function's tag still says it has mappings, so the
@@ -455,7 +544,7 @@ on_both!(
         // foreign mapping stays.
         let text = s.read_file();
         let cut = text.find("[[functions.worker.events]]").unwrap();
-        let resume = text.find("# A function subscribed").unwrap();
+        let resume = text.find("# A function S3 invokes").unwrap();
         s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
         assert_eq!(
             s.plan_steps(),
@@ -493,6 +582,38 @@ on_both!(
             .await
             .expect("destroy left the referenced queue alone");
         assert!(subscriptions(&emu, &topic).await.is_empty());
+        let c = emu
+            .s3()
+            .await
+            .get_bucket_notification_configuration()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("destroy left the referenced bucket alone");
+        assert!(c.lambda_function_configurations().is_empty(), "{c:?}");
+        assert_eq!(foreign_entry(&emu, &bucket).await, foreign_s3);
+        emu.s3()
+            .await
+            .delete_object()
+            .bucket(&bucket)
+            .key("uploads/cat.jpg")
+            .send()
+            .await
+            .ok();
+        emu.s3()
+            .await
+            .delete_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        emu.sqs()
+            .await
+            .delete_queue()
+            .queue_url(&s3q)
+            .send()
+            .await
+            .unwrap();
         emu.sns()
             .await
             .get_topic_attributes()
@@ -552,6 +673,7 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
     let (s, queue) = events_stack(&proxy.emulator(), "evflt");
     let url = create_queue(&emu, &queue, 60).await;
     let topic = create_topic(&emu, &s).await;
+    let (bucket, _, s3q) = bucket_with_foreign_entry(&emu, &s).await;
     let applied = s.run(&["apply", "--yes", "--color", "never"]);
     assert_eq!(
         applied.code(),
@@ -583,6 +705,20 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
     assert_eq!(noop.code(), 0, "{}", noop.all());
     proxy.report("lost-mapping-response");
     s.destroy();
+    emu.s3()
+        .await
+        .delete_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    emu.sqs()
+        .await
+        .delete_queue()
+        .queue_url(&s3q)
+        .send()
+        .await
+        .unwrap();
     emu.sns()
         .await
         .delete_topic()

@@ -81,6 +81,13 @@ impl Emulator {
     pub async fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.sdk_config().await)
     }
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+                .force_path_style(true)
+                .build(),
+        )
+    }
 }
 
 /// A scratch copy of an example directory whose stack name is made unique for this test.
