@@ -116,6 +116,7 @@ impl SnsSubscription {
         format!("{}/{}", self.function, self.topic_arn)
     }
 
+    /// The attributes the diff compares and the plan shows: the filter policy, when set.
     pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
         if let Some(p) = &self.filter_policy {
             a.insert("filter_policy".into(), p.clone());
@@ -152,6 +153,7 @@ impl S3Notification {
         format!("{}/{}", self.bucket, self.id)
     }
 
+    /// The attributes the diff compares and the plan shows: target function, event types, filter.
     pub fn attrs(&self, a: &mut BTreeMap<String, String>) {
         a.insert("function".into(), self.function.clone());
         a.insert("events".into(), format!("{:?}", self.events));
