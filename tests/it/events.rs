@@ -1,8 +1,10 @@
 //! Event-driven functions (issue 11): the examples/events stack (an SQS-driven function with
-//! X-Ray tracing and a role statement) from a missing queue to destroy, on both emulators, checked
-//! with the SDK; on MiniStack a message really leaves the queue and its line shows in
-//! `stackctl logs`. Faults: a lost CreateEventSourceMapping response and the poller's permission
-//! propagating late make no second mapping.
+//! X-Ray tracing and a role statement, an S3-invoked one, an SNS subscriber with a filter policy
+//! and a scheduled one), from missing sources to destroy on both emulators, checked with the SDK:
+//! another owner's S3 entry and mapping survive byte for byte; on MiniStack a message leaves the
+//! queue, an object and a publish reach their functions, each line shown by `stackctl logs`, and
+//! `stackctl invoke` runs. Faults: lost CreateEventSourceMapping and Subscribe responses and the
+//! poller's permission propagating late make no duplicate.
 
 use crate::on_both;
 use crate::proxy::{Fault, Proxy};
@@ -167,7 +169,7 @@ fn reads(run: &Run) -> BTreeMap<String, usize> {
 }
 
 on_both!(
-    sqs_function_from_missing_queue_to_destroy,
+    every_source_type_from_missing_sources_to_destroy,
     |emu: Emulator| async move {
         let (s, queue) = events_stack(&emu, "evsqs");
         let function = s.function("worker");
