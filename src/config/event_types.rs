@@ -79,6 +79,65 @@ pub(super) fn s3(
     })
 }
 
+/// Whether two S3 event types can match the same event: equal, or one is the other's wildcard
+/// (`s3:ObjectCreated:*` covers `s3:ObjectCreated:Put`).
+fn types_overlap(a: &str, b: &str) -> bool {
+    let covers = |w: &str, t: &str| w.strip_suffix('*').is_some_and(|p| t.starts_with(p));
+    a == b || covers(a, b) || covers(b, a)
+}
+
+/// S3 refuses two entries of one bucket that could match the same object for the same event type
+/// ("Configurations overlap"): their event types overlap, and neither prefix nor suffix tells
+/// them apart (a missing filter matches everything; one prefix extending the other overlaps, as
+/// does one suffix ending the other). Checked offline across the file's functions, each
+/// refusal pointing at the later entry.
+pub fn s3_overlaps(
+    functions: &std::collections::BTreeMap<String, Spanned<super::raw::RawFunction>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut seen: Vec<(String, S3Event)> = Vec::new();
+    for (key, f) in functions {
+        for e in &f.get_ref().events {
+            let ev = e.get_ref();
+            if ev.kind.as_ref().map(|k| k.get_ref().as_str()) != Some("s3") {
+                continue;
+            }
+            let mut ignore = Vec::new();
+            let Some(this) = s3(ev, e, &mut ignore) else {
+                continue;
+            };
+            let opt_overlap = |a: &Option<String>, b: &Option<String>, by_prefix: bool| match (a, b)
+            {
+                (Some(a), Some(b)) if by_prefix => {
+                    a.starts_with(b.as_str()) || b.starts_with(a.as_str())
+                }
+                (Some(a), Some(b)) => a.ends_with(b.as_str()) || b.ends_with(a.as_str()),
+                _ => true,
+            };
+            if let Some((other, _)) = seen.iter().find(|(_, o)| {
+                o.bucket == this.bucket
+                    && o.events
+                        .iter()
+                        .any(|a| this.events.iter().any(|b| types_overlap(a, b)))
+                    && opt_overlap(&o.prefix, &this.prefix, true)
+                    && opt_overlap(&o.suffix, &this.suffix, false)
+            }) {
+                out.push(
+                    Diagnostic::new(
+                        format!(
+                            "this s3 event overlaps one of function {other} on bucket {}: S3 refuses two entries that can match the same object and event type",
+                            this.bucket
+                        ),
+                        e.span(),
+                    )
+                    .hint("give them prefixes or suffixes that cannot both match, or different event types"),
+                );
+            }
+            seen.push((key.clone(), this));
+        }
+    }
+}
+
 /// `type = "schedule"`: an EventBridge rule that invokes the function on a schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleEvent {

@@ -121,6 +121,35 @@ fn bad_events_and_statements_are_refused_offline_where_written() {
 }
 
 #[test]
+fn overlapping_s3_filters_on_one_bucket_are_refused_and_disjoint_ones_pass() {
+    let entry = |prefix: &str, suffix: &str| {
+        format!(
+            "[[functions.worker.events]]\ntype = \"s3\"\nbucket = \"photos\"\nprefix = \"{prefix}\"\nsuffix = \"{suffix}\"\n"
+        )
+    };
+    let e = refused(&format!(
+        "{}{}",
+        entry("uploads/", ".jpg"),
+        entry("uploads/2026/", ".jpg")
+    ));
+    assert!(
+        e.contains("overlaps one of function worker on bucket photos"),
+        "{e}"
+    );
+    assert!(e.contains("stack.toml:12:1"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/index.py"), "").unwrap();
+    let text = format!(
+        "[stack]\nname = \"demo\"\n[functions.worker]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"src\"\n{}{}",
+        entry("uploads/", ".jpg"),
+        entry("uploads/", ".png")
+    );
+    crate::config::StackConfig::parse(&dir.path().join("stack.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
 fn a_wildcard_resource_is_accepted_when_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();

@@ -58,6 +58,8 @@ pub fn validate(
 
     // Routes and [import] refer to functions by key: a function with a bad value is still
     // defined, so its own error is the only one reported.
+    // Event sources across functions (issue 11).
+    super::event_types::s3_overlaps(&raw.functions, &mut v.diagnostics);
     let defined: BTreeSet<String> = raw.functions.keys().cloned().collect();
     let api = raw.api.as_ref().map(|api| v.api(&name, api, &defined));
     let import = raw
