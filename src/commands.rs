@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Destroy(args) => destroy(g, args).await,
         Command::Outputs(args) => outputs(g, args).await,
         Command::Logs(args) => logs(g, args).await,
+        Command::Invoke(args) => invoke(g, args).await,
         Command::Test(args) => smoke_test(g, args).await,
         Command::Build(args) => build(g, args),
         Command::Validate(_) => validate(g),
@@ -328,6 +329,8 @@ async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         live.ids.api_id.as_deref(),
         &existing,
     );
+    let mut outputs = outputs;
+    outputs.event_sources = crate::model_events::EventSourceOutput::of(&live.resources);
     if outputs.api_id.is_none() && outputs.functions.is_empty() {
         // Exit 1: a script reading the URL must not go on with nothing.
         bail!(
@@ -365,6 +368,20 @@ async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
         json: args.json,
     };
     crate::logs::run(&aws, sources, &opts).await?;
+    Ok(Status::Ok)
+}
+
+/// `stackctl invoke`: see [`crate::invoke`].
+async fn invoke(g: &Global, args: &crate::cli::InvokeArgs) -> Result<Status> {
+    let config = load(g)?;
+    let name = crate::invoke::function_name(&config, &args.function)?;
+    let event = crate::invoke::payload(args.payload.as_deref(), args.payload_file.as_deref())?;
+    let key = name
+        .strip_prefix(&format!("{}-", config.name))
+        .unwrap_or(&name);
+    let timeout_s = config.functions.get(key).map_or(900, |f| f.timeout_s);
+    let aws = connect(g, &config).await?;
+    crate::invoke::invoke(&aws, &name, event, args.log, timeout_s).await?;
     Ok(Status::Ok)
 }
 

@@ -136,7 +136,7 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
                 out.push(Resource::Role(Role {
                     name: role.clone(),
                     trust_service: "lambda.amazonaws.com".into(),
-                    policy: execution_policy(env, &name),
+                    policy: crate::desired_events::execution_policy(env, &name, f),
                     tags: tags.clone(),
                 }));
                 role_arn(env, &role)
@@ -159,9 +159,11 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
             code_sha256: env.code.get(key).cloned().unwrap_or_default(),
             architecture: f.architecture,
             layers: f.layers.clone(),
-            tags: tags.clone(),
+            tracing: f.tracing,
+            tags: crate::desired_events::function_tags(config, f),
         }));
     }
+    out.extend(crate::desired_events::mappings(config, env));
     if let Some(api) = &config.api {
         out.extend(api_resources(config, api, env, &tags));
     }

@@ -268,6 +268,9 @@ pub struct Outputs {
     pub stage: Option<String>,
     pub routes: Vec<RouteUrl>,
     pub functions: BTreeMap<String, String>,
+    /// The deployed event source mappings (issue 11); omitted from JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_sources: Vec<crate::model_events::EventSourceOutput>,
 }
 
 #[derive(Debug, Serialize)]
@@ -333,5 +336,6 @@ pub fn outputs(
             .filter(|n| existing.contains(n))
             .map(|n| (n.clone(), desired::function_arn(&env, &n)))
             .collect(),
+        event_sources: Vec::new(),
     }
 }

@@ -46,6 +46,10 @@ pub enum Kind {
     AccountRole,
     AccountSettings,
     Stage,
+    EventSourceMapping,
+    ScheduleRule,
+    SnsSubscription,
+    S3Notification,
 }
 
 impl Kind {
@@ -62,6 +66,10 @@ impl Kind {
             Kind::AccountRole => "account_role",
             Kind::AccountSettings => "account_settings",
             Kind::Stage => "stage",
+            Kind::EventSourceMapping => "event_source_mapping",
+            Kind::ScheduleRule => "schedule_rule",
+            Kind::SnsSubscription => "sns_subscription",
+            Kind::S3Notification => "s3_notification",
         }
     }
 }
@@ -127,6 +135,9 @@ pub struct Function {
     /// Layer version ARNs, in the order Lambda extracts them into /opt.
     #[serde(default)]
     pub layers: Vec<String>,
+    /// X-Ray active tracing (`TracingConfig.Mode`: Active when true, PassThrough otherwise).
+    #[serde(default)]
+    pub tracing: bool,
     pub tags: Tags,
 }
 
@@ -242,6 +253,10 @@ pub enum Resource {
     AccountRole(AccountRole),
     AccountSettings(AccountSettings),
     Stage(Stage),
+    EventSourceMapping(crate::model_events::EventSourceMapping),
+    ScheduleRule(crate::model_events::ScheduleRule),
+    SnsSubscription(crate::model_events::SnsSubscription),
+    S3Notification(crate::model_events::S3Notification),
 }
 
 impl Resource {
@@ -261,6 +276,10 @@ impl Resource {
             Resource::AccountRole(r) => Address::new(Kind::AccountRole, &r.name),
             Resource::AccountSettings(_) => Address::new(Kind::AccountSettings, "apigateway"),
             Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
+            Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
+            Resource::ScheduleRule(r) => Address::new(Kind::ScheduleRule, &r.name),
+            Resource::SnsSubscription(s) => Address::new(Kind::SnsSubscription, s.name()),
+            Resource::S3Notification(n) => Address::new(Kind::S3Notification, n.name()),
         }
     }
 
@@ -300,6 +319,9 @@ impl Resource {
                 put("architecture", quote(f.architecture.as_str()));
                 if !f.layers.is_empty() {
                     put("layers", format!("{:?}", f.layers));
+                }
+                if f.tracing {
+                    put("tracing", "Active".into());
                 }
                 for (k, v) in &f.environment {
                     a.insert(format!("environment.{k}"), quote(v));
@@ -368,6 +390,16 @@ impl Resource {
                 put("metrics", s.metrics.to_string());
                 tags(&mut a, &s.tags);
             }
+            Resource::EventSourceMapping(m) => {
+                m.attrs(&mut a);
+                tags(&mut a, &m.tags);
+            }
+            Resource::ScheduleRule(r) => {
+                r.attrs(&mut a);
+                tags(&mut a, &r.tags);
+            }
+            Resource::SnsSubscription(s) => s.attrs(&mut a),
+            Resource::S3Notification(n) => n.attrs(&mut a),
         }
         a
     }

@@ -12,7 +12,9 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode,
+};
 use std::time::Duration;
 
 /// How long a new role may take to become assumable by Lambda (Terraform allows 5 minutes).
@@ -97,6 +99,7 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
             )
             .architectures(Architecture::from(f.architecture.as_str()))
             .set_layers((!f.layers.is_empty()).then(|| f.layers.clone()))
+            .tracing_config(tracing(f))
             .code(
                 FunctionCode::builder()
                     .zip_file(Blob::new(zip.clone()))
@@ -199,6 +202,7 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
     };
     let layers_changed = live.is_none_or(|l| l.layers != f.layers);
     let architecture_changed = live.is_none_or(|l| l.architecture != f.architecture);
+    let tracing_changed = live.is_none_or(|l| l.tracing != f.tracing);
     let config_changed = [
         "runtime",
         "handler",
@@ -210,7 +214,8 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
     .iter()
     .any(|a| step.changed(a))
         || step.changed_prefix("environment.")
-        || layers_changed;
+        || layers_changed
+        || tracing_changed;
     if config_changed {
         let revision = ctx.revision(&f.name);
         retry(
@@ -233,6 +238,7 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
                     )
                     // An empty list detaches every layer.
                     .set_layers(Some(f.layers.clone()))
+                    .tracing_config(tracing(f))
                     .set_revision_id(revision.clone())
                     .send()
             },
@@ -268,6 +274,16 @@ async fn update(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
             .ctx(format!("lambda:TagResource {}", f.name))?;
     }
     Ok(())
+}
+
+/// X-Ray: `Active` samples and traces every invocation; `PassThrough` is Lambda's default.
+fn tracing(f: &Function) -> TracingConfig {
+    let mode = if f.tracing {
+        TracingMode::Active
+    } else {
+        TracingMode::PassThrough
+    };
+    TracingConfig::builder().mode(mode).build()
 }
 
 async fn delete(ctx: &Ctx, name: &str) -> Result<()> {

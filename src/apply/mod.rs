@@ -3,11 +3,15 @@
 //! scheduling new steps and lets the ones in flight finish (a second Ctrl-C stops at once).
 
 mod apigw;
+mod events;
 mod iam;
 mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod s3;
+mod schedules;
+mod sns;
 mod stage;
 
 use crate::aws::{Aws, PaceStats};
@@ -304,5 +308,9 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::GatewayResponse
         | Kind::AccountSettings
         | Kind::Stage => apigw::apply(ctx, step).await,
+        Kind::EventSourceMapping => events::apply(ctx, step).await,
+        Kind::ScheduleRule => schedules::apply(ctx, step).await,
+        Kind::SnsSubscription => sns::apply(ctx, step).await,
+        Kind::S3Notification => s3::apply(ctx, step).await,
     }
 }

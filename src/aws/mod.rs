@@ -37,6 +37,14 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Read only: event sources are referenced, never owned (issue 11).
+    pub sqs: aws_sdk_sqs::Client,
+    /// Schedule rules (issue 11).
+    pub events: aws_sdk_eventbridge::Client,
+    /// Subscriptions to referenced topics (issue 11).
+    pub sns: aws_sdk_sns::Client,
+    /// Bucket notification configurations (issue 11).
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -133,6 +141,32 @@ impl Aws {
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
+        let events = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
+        // Path-style addressing: emulators serve buckets under the endpoint's path.
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .force_path_style(endpoint.is_some())
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&shared)
+                .interceptor(recorder.clone())
+                .retry_classifier(retry::ServerDirected::default())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&shared)
                 .interceptor(recorder)
                 .retry_classifier(retry::ServerDirected::default())
                 .build(),
@@ -143,6 +177,10 @@ impl Aws {
             iam,
             logs,
             sts,
+            sqs,
+            events,
+            sns,
+            s3,
             region,
             endpoint,
             profile: if opts.local {

@@ -58,6 +58,12 @@ pub struct RawFunction {
     pub role: Option<Spanned<String>>,
     pub architecture: Option<Spanned<String>>,
     pub layers: Option<Spanned<Vec<Spanned<String>>>>,
+    // Event-driven functions (issue 11): see config/events.rs.
+    pub tracing: Option<bool>,
+    #[serde(default)]
+    pub statements: Vec<Spanned<super::events::RawStatement>>,
+    #[serde(default)]
+    pub events: Vec<Spanned<super::events::RawEvent>>,
 }
 
 #[derive(Debug, Deserialize)]

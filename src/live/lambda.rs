@@ -94,6 +94,10 @@ pub fn function_of(
             .iter()
             .filter_map(|l| l.arn().map(str::to_string))
             .collect(),
+        tracing: c
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .is_some_and(|m| *m == aws_sdk_lambda::types::TracingMode::Active),
         tags,
     }
 }

@@ -2,10 +2,14 @@
 //! Reads run concurrently; ownership is decided by the stack tag, never by name alone.
 
 mod apigw;
+pub mod events;
 mod iam;
 pub mod lambda;
 pub mod layers;
 mod logs;
+mod s3;
+mod schedules;
+mod sns;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;
@@ -17,6 +21,8 @@ use std::collections::BTreeMap;
 
 pub use apigw::{LiveApi, list_resources, list_rest_apis};
 pub use lambda::function_of;
+pub use s3::{entry_of, notification_configuration};
+pub use sns::subscriptions as sns_subscriptions;
 
 /// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +218,11 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         Some(account) => account,
         None => aws.account().await?,
     };
+    // Event sources (issue 11): the mappings of the stack's functions, the referenced queues.
+    let (mappings, event_conflicts) =
+        events::read(aws, config, &live.resources, for_destroy).await?;
+    live.resources.extend(mappings);
+    live.conflicts.extend(event_conflicts);
     if for_destroy {
         live.conflicts.clear();
     }

@@ -32,6 +32,9 @@ pub enum Fault {
     Slow(u64),
     /// 429 LimitExceededException: a hard quota, such as API Gateway's resources per API.
     LimitExceeded,
+    /// 400 InvalidParameterValueException: the execution role's new permissions have not reached
+    /// Lambda's poller yet (CreateEventSourceMapping, issue 11).
+    PollerPermissionNotReady,
 }
 
 impl Fault {
@@ -46,6 +49,7 @@ impl Fault {
             Fault::Busy => "function-busy-409",
             Fault::Slow(_) => "slow",
             Fault::LimitExceeded => "limit-exceeded-429",
+            Fault::PollerPermissionNotReady => "poller-permission-400",
         }
     }
 }
@@ -307,7 +311,8 @@ pub fn operation(
     if let Some(action) = form_value(body, "Action") {
         return action;
     }
-    const LITERALS: [&str; 16] = [
+    const LITERALS: [&str; 17] = [
+        "event-source-mappings",
         "restapis",
         "resources",
         "methods",
@@ -378,6 +383,12 @@ pub fn operation(
         ("lambda", "GET", "2015-03-31/functions/*/policy") => "GetPolicy",
         ("lambda", "DELETE", "2015-03-31/functions/*/policy/*") => "RemovePermission",
         ("lambda", "POST", s) if s.starts_with("2017-03-31/tags") => "TagResource",
+        // Event source mappings (issue 11).
+        ("lambda", "POST", "2015-03-31/event-source-mappings") => "CreateEventSourceMapping",
+        ("lambda", "GET", "2015-03-31/event-source-mappings") => "ListEventSourceMappings",
+        ("lambda", "GET", "2015-03-31/event-source-mappings/*") => "GetEventSourceMapping",
+        ("lambda", "PUT", "2015-03-31/event-source-mappings/*") => "UpdateEventSourceMapping",
+        ("lambda", "DELETE", "2015-03-31/event-source-mappings/*") => "DeleteEventSourceMapping",
         _ => return format!("{method} /{shape}"),
     };
     name.to_string()
@@ -495,6 +506,12 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 409,
                 "ResourceConflictException",
                 "The operation cannot be performed at this time. An update is in progress for resource.",
+                serde_json::Value::Null,
+            )),
+            Fault::PollerPermissionNotReady => Plan::Answer(error(
+                400,
+                "InvalidParameterValueException",
+                "The provided execution role does not have permissions to call ReceiveMessage on SQS",
                 serde_json::Value::Null,
             )),
         };
