@@ -288,6 +288,7 @@ async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, &config).await?;
     let plan = engine::make_plan(&aws, &config, true).await?;
+    refuse_conflicts(&plan)?;
     if plan.is_empty() {
         println!(
             "Nothing to destroy: no resource carries the tag of stack {}.",

@@ -123,6 +123,61 @@ pub fn source_arn(env: &Env, api_id: &str, verb: &str, path: &str) -> String {
     )
 }
 
+/// Adds the environment tag ([`ENV_TAG`]) to the resources whose live readers return their real
+/// tags (functions, roles, the REST API, stages, event source mappings): those are where
+/// [`environment_conflicts`] tells one environment's stack from a look-alike's.
+fn mark_environment(resources: &mut [Resource], environment: Option<&str>) {
+    let Some(environment) = environment else {
+        return;
+    };
+    for r in resources {
+        if let Some(tags) = real_tags_mut(r) {
+            tags.insert(ENV_TAG.to_string(), environment.to_string());
+        }
+    }
+}
+
+fn real_tags_mut(r: &mut Resource) -> Option<&mut Tags> {
+    match r {
+        Resource::Function(f) => Some(&mut f.tags),
+        Resource::Role(x) => Some(&mut x.tags),
+        Resource::RestApi(x) => Some(&mut x.tags),
+        Resource::Stage(x) => Some(&mut x.tags),
+        Resource::EventSourceMapping(x) => Some(&mut x.tags),
+        _ => None,
+    }
+}
+
+/// Live resources that carry the stack's name tag but another environment's tag (or none where
+/// one is wanted, or one where none is): another stack whose name and environment spell the same
+/// physical names. The plan stops on them rather than update or delete that stack's resources.
+pub fn environment_conflicts(
+    live: &[Resource],
+    stack: &str,
+    environment: Option<&str>,
+) -> Vec<crate::live::Conflict> {
+    live.iter()
+        .filter_map(|r| {
+            let address = r.address();
+            let mut r = r.clone();
+            let tags = real_tags_mut(&mut r)?;
+            if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
+                return None;
+            }
+            let theirs = tags.get(ENV_TAG).cloned();
+            (theirs.as_deref() != environment).then(|| crate::live::Conflict {
+                what: address.to_string(),
+                message: format!(
+                    "{address} carries {STACK_TAG}={stack} but belongs to {}, not to {}",
+                    theirs.map_or("a stack without environments".to_string(), |e| format!("environment {e}")),
+                    environment.map_or("this stack without environments".to_string(), |e| format!("environment {e}")),
+                ),
+                hint: "another stack's name and environment spell the same physical names; give this stack or environment another name (stackctl will not touch that stack's resources)".into(),
+            })
+        })
+        .collect()
+}
+
 /// Every resource the file describes.
 pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
     let tags = stack_tags(&config.name);
@@ -167,6 +222,7 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
     if let Some(api) = &config.api {
         out.extend(api_resources(config, api, env, &tags));
     }
+    mark_environment(&mut out, config.env.as_deref());
     out
 }
 

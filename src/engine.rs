@@ -94,6 +94,12 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         .collect();
     let steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
     let mut conflicts = live.conflicts;
+    // Checked for destroy too: another environment's look-alike must never be deleted.
+    conflicts.extend(desired::environment_conflicts(
+        &live.resources,
+        &config.name,
+        config.env.as_deref(),
+    ));
     if !destroy {
         conflicts.extend(crate::policy::transition_conflicts(
             &env,

@@ -6,6 +6,11 @@ use std::collections::BTreeMap;
 
 /// The tag that makes a resource the stack's: the name alone never does.
 pub const STACK_TAG: &str = "stackctl:stack";
+/// The environment (`--env NAME`) of the stack a resource belongs to; absent for a stack without
+/// environments. `<stack>-<env>` alone is ambiguous (stack `shop` in environment `eu-prod`, stack
+/// `shop-eu` in `prod`, and a stack named `shop-eu-prod` all spell `shop-eu-prod`), so a resource
+/// is the stack's only when both tags say so.
+pub const ENV_TAG: &str = "stackctl:env";
 /// The inline policy each execution role carries.
 pub const ROLE_POLICY_NAME: &str = "stackctl-logs";
 /// The account-wide role API Gateway uses to write logs, created when none usable is set.
