@@ -18,6 +18,63 @@ pub struct Env {
     pub code: BTreeMap<String, String>,
     /// The account's cloudwatchRoleArn when it names a usable role (adopted as it is).
     pub usable_cloudwatch_role: Option<String>,
+    /// Bytes of the policy statements others added, by function name (see `policy::fit`).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
+}
+
+/// Adds the environment tag ([`ENV_TAG`]) to the resources whose live readers return their real
+/// tags (functions, roles, the REST API, stages, event source mappings): those are where
+/// [`environment_conflicts`] tells one environment's stack from a look-alike's.
+fn mark_environment(resources: &mut [Resource], environment: Option<&str>) {
+    let Some(environment) = environment else {
+        return;
+    };
+    for r in resources {
+        if let Some(tags) = real_tags_mut(r) {
+            tags.insert(ENV_TAG.to_string(), environment.to_string());
+        }
+    }
+}
+
+fn real_tags_mut(r: &mut Resource) -> Option<&mut Tags> {
+    match r {
+        Resource::Function(f) => Some(&mut f.tags),
+        Resource::Role(x) => Some(&mut x.tags),
+        Resource::RestApi(x) => Some(&mut x.tags),
+        Resource::Stage(x) => Some(&mut x.tags),
+        Resource::EventSourceMapping(x) => Some(&mut x.tags),
+        _ => None,
+    }
+}
+
+/// Live resources that carry the stack's name tag but another environment's tag (or none where
+/// one is wanted, or one where none is): another stack whose name and environment spell the same
+/// physical names. The plan stops on them rather than update or delete that stack's resources.
+pub fn environment_conflicts(
+    live: &[Resource],
+    stack: &str,
+    environment: Option<&str>,
+) -> Vec<crate::live::Conflict> {
+    live.iter()
+        .filter_map(|r| {
+            let address = r.address();
+            let mut r = r.clone();
+            let tags = real_tags_mut(&mut r)?;
+            if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
+                return None;
+            }
+            let theirs = tags.get(ENV_TAG).cloned();
+            (theirs.as_deref() != environment).then(|| crate::live::Conflict {
+                what: address.to_string(),
+                message: format!(
+                    "{address} carries {STACK_TAG}={stack} but belongs to {}, not to {}",
+                    theirs.map_or("a stack without environments".to_string(), |e| format!("environment {e}")),
+                    environment.map_or("this stack without environments".to_string(), |e| format!("environment {e}")),
+                ),
+                hint: "another stack's name and environment spell the same physical names; give this stack or environment another name (stackctl will not touch that stack's resources)".into(),
+            })
+        })
+        .collect()
 }
 
 /// Every resource the file describes.
@@ -33,7 +90,7 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
                 out.push(Resource::Role(Role {
                     name: role.clone(),
                     trust_service: "lambda.amazonaws.com".into(),
-                    policy: execution_policy(env, &name),
+                    policy: crate::desired_events::execution_policy(env, &name, f),
                     tags: tags.clone(),
                 }));
                 role_arn(env, &role)
@@ -56,12 +113,15 @@ pub fn build(config: &StackConfig, env: &Env) -> Vec<Resource> {
             code_sha256: env.code.get(key).cloned().unwrap_or_default(),
             architecture: f.architecture,
             layers: f.layers.clone(),
-            tags: tags.clone(),
+            tracing: f.tracing,
+            tags: crate::desired_events::function_tags(config, f),
         }));
     }
+    out.extend(crate::desired_events::mappings(config, env));
     if let Some(api) = &config.api {
         out.extend(api_resources(config, api, env, &tags));
     }
+    mark_environment(&mut out, config.env.as_deref());
     out
 }
 

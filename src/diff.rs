@@ -77,6 +77,10 @@ fn replaced_to_change(desired: &Resource, live: &Resource) -> bool {
             d.authorization != l.authorization || !same_kind
         }
         (Resource::Permission(_), _) => true,
+        // StartingPosition cannot be updated (Lambda UpdateEventSourceMapping has no such field).
+        (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
+            d.starting_position != l.starting_position || d.source_arn != l.source_arn
+        }
         _ => false,
     }
 }
@@ -94,6 +98,10 @@ pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
         (Resource::RestApi(d), Resource::RestApi(l)) => keep(&mut l.tags, &d.tags),
         (Resource::Stage(d), Resource::Stage(l)) => keep(&mut l.tags, &d.tags),
         (Resource::LogGroup(d), Resource::LogGroup(l)) => keep(&mut l.tags, &d.tags),
+        (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
+            keep(&mut l.tags, &d.tags)
+        }
+        (Resource::ScheduleRule(d), Resource::ScheduleRule(l)) => keep(&mut l.tags, &d.tags),
         _ => {}
     }
     live
@@ -206,6 +214,7 @@ mod tests {
             code_sha256: "abc".into(),
             architecture: Architecture::X86_64,
             layers: Vec::new(),
+            tracing: false,
             tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
         })
     }

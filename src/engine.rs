@@ -94,6 +94,12 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         .collect();
     let steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
     let mut conflicts = live.conflicts;
+    // Checked for destroy too: another environment's look-alike must never be deleted.
+    conflicts.extend(desired::environment_conflicts(
+        &live.resources,
+        &config.name,
+        config.env.as_deref(),
+    ));
     if !destroy {
         conflicts.extend(crate::policy::transition_conflicts(
             &env,
@@ -191,6 +197,7 @@ fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
         api_id: live.ids.api_id.clone(),
         code,
         usable_cloudwatch_role: live.usable_cloudwatch_role.clone(),
+        foreign_policy_bytes: live.foreign_policy_bytes.clone(),
     }
 }
 
@@ -266,6 +273,9 @@ pub struct Outputs {
     pub stage: Option<String>,
     pub routes: Vec<RouteUrl>,
     pub functions: BTreeMap<String, String>,
+    /// The deployed event source mappings (issue 11); omitted from JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_sources: Vec<crate::model_events::EventSourceOutput>,
 }
 
 #[derive(Debug, Serialize)]
@@ -303,6 +313,7 @@ pub fn outputs(
         api_id: api_id.map(str::to_string),
         code: BTreeMap::new(),
         usable_cloudwatch_role: None,
+        foreign_policy_bytes: Default::default(),
     };
     let mut routes = Vec::new();
     if let (Some(api), Some(id)) = (&config.api, api_id) {
@@ -330,5 +341,6 @@ pub fn outputs(
             .filter(|n| existing.contains(n))
             .map(|n| (n.clone(), crate::names::function_arn(&env, &n)))
             .collect(),
+        event_sources: Vec::new(),
     }
 }

@@ -239,6 +239,19 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
             // Stop routing to it (redeploy) before removing what a route invoked.
             Some(Resource::Function(f)) => {
                 deps.extend(all(&|o| o.address.kind == Kind::Stage));
+                // Its event source mappings stop polling first (deleting a function leaves them).
+                deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::EventSourceMapping(m)) if m.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::ScheduleRule(r)) if r.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::SnsSubscription(s)) if s.function == f.name && o.action == Action::Delete)
+                }));
+                deps.extend(all(&|o| {
+                    matches!(&o.live, Some(Resource::S3Notification(n)) if n.function == f.name && o.action == Action::Delete)
+                }));
                 deps.extend(all(&|o| {
                     matches!(&o.live, Some(Resource::Permission(p)) if p.function == f.name)
                 }));
@@ -340,6 +353,21 @@ fn dependencies(i: usize, changes: &[Change]) -> BTreeSet<usize> {
         }
         Some(Resource::AccountSettings(_)) => {
             deps.extend(all(&|o| o.address.kind == Kind::AccountRole && forward(o)));
+        }
+        // After the function and its role (which gains the source's permissions) are written.
+        Some(Resource::ScheduleRule(r)) => {
+            add(find(Kind::Function, &r.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::SnsSubscription(s)) => {
+            add(find(Kind::Function, &s.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::S3Notification(n)) => {
+            add(find(Kind::Function, &n.function).filter(|&j| forward(&changes[j])));
+        }
+        Some(Resource::EventSourceMapping(m)) => {
+            add(find(Kind::Function, &m.function).filter(|&j| forward(&changes[j])));
+            add(find(Kind::Role, &crate::names::exec_role_of(&m.function))
+                .filter(|&j| forward(&changes[j])));
         }
         Some(Resource::Stage(_)) => {
             add(api);

@@ -81,6 +81,7 @@ fn resources(s: &Shape) -> Vec<Resource> {
             code_sha256: "x".into(),
             architecture: Architecture::X86_64,
             layers: Vec::new(),
+            tracing: false,
             tags: tags(),
         }));
     }

@@ -22,6 +22,7 @@ fn function(name: &str) -> Resource {
         code_sha256: "x".into(),
         architecture: Architecture::X86_64,
         layers: Vec::new(),
+        tracing: false,
         tags: tags(),
     })
 }

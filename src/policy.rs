@@ -64,6 +64,11 @@ pub fn policy_bytes<'a>(env: &Env, statements: impl IntoIterator<Item = &'a Perm
     }
 }
 
+/// The bytes statements others added take in `function`'s policy (0 when none).
+fn foreign_bytes(env: &Env, function: &str) -> usize {
+    env.foreign_policy_bytes.get(function).copied().unwrap_or(0)
+}
+
 /// One statement per method for one function's per-route permissions: `{apiId}/*/{METHOD}/*`.
 fn per_method(env: &Env, per_route: &[Permission]) -> Vec<Permission> {
     let verbs: std::collections::BTreeSet<&str> =
@@ -80,8 +85,9 @@ fn per_method(env: &Env, per_route: &[Permission]) -> Vec<Permission> {
         .collect()
 }
 
-/// Per function: the per-route permissions while their policy fits [`POLICY_MAX_BYTES`], else
-/// one per method. `permissions` are the per-route ones the routes need.
+/// Per function: the per-route permissions while their policy, with the statements others added
+/// to it (`env.foreign_policy_bytes`), fits [`POLICY_MAX_BYTES`], else one per method.
+/// `permissions` are the per-route ones the routes need.
 pub fn fit(env: &Env, permissions: Vec<Permission>) -> Vec<Permission> {
     let mut by_function: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
     for p in permissions {
@@ -89,7 +95,8 @@ pub fn fit(env: &Env, permissions: Vec<Permission>) -> Vec<Permission> {
     }
     let mut out = Vec::new();
     for per_route in by_function.into_values() {
-        if policy_bytes(env, &per_route) <= POLICY_MAX_BYTES {
+        let foreign = foreign_bytes(env, &per_route[0].function);
+        if policy_bytes(env, &per_route) + foreign <= POLICY_MAX_BYTES {
             out.extend(per_route);
         } else {
             out.extend(per_method(env, &per_route));
@@ -114,7 +121,7 @@ pub fn transition_conflicts(env: &Env, desired: &[Resource], live: &[Resource]) 
     by_function
         .into_iter()
         .filter_map(|(function, statements)| {
-            let bytes = policy_bytes(env, statements.values().copied());
+            let bytes = policy_bytes(env, statements.values().copied()) + foreign_bytes(env, function);
             (bytes > POLICY_MAX_BYTES).then(|| Conflict {
                 what: format!("function {function}"),
                 message: format!(

@@ -12,6 +12,7 @@ fn env(api_id: Option<&str>) -> Env {
         api_id: api_id.map(str::to_string),
         code: Default::default(),
         usable_cloudwatch_role: None,
+        foreign_policy_bytes: Default::default(),
     }
 }
 
@@ -138,4 +139,29 @@ fn old_and_new_statements_together_over_the_limit_stop_the_plan() {
         conflicts[0].message.contains("over Lambda's 20480"),
         "{conflicts:?}"
     );
+}
+
+#[test]
+fn statements_others_added_count_toward_the_limit() {
+    // 60 routes fit alone (about 19 KB) ...
+    let mut env = env(Some("a1b2c3d4e5"));
+    assert_eq!(permissions(&config(60, "\"POST\""), &env).len(), 60);
+    // ... but not beside six statements a team added for S3 (about 1.8 KB): one per method.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": (0..6).map(|i| serde_json::json!({
+            "Sid": format!("team-s3-{i}"),
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:r08-api",
+            "Condition": {"ArnLike": {"AWS:SourceArn": format!("arn:aws:s3:::team-bucket-{i}")}, "StringEquals": {"AWS:SourceAccount": "123456789012"}},
+        })).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let foreign = crate::live::lambda::foreign_statement_bytes(&policy);
+    assert!(foreign > 1_500, "{foreign}");
+    env.foreign_policy_bytes.insert("r08-api".into(), foreign);
+    let ps = permissions(&config(60, "\"POST\""), &env);
+    assert_eq!(ps.len(), 1, "{ps:#?}");
 }

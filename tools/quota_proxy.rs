@@ -8,8 +8,9 @@
 //! ```
 //!
 //! Prints `listening http://127.0.0.1:PORT` on stdout, then answers each line read on stdin with
-//! one JSON line of counts since the start, `{"admitted": N, "throttled": N}` (API Gateway calls
-//! let through, and answered 429); exits when stdin closes. Listens on 127.0.0.1 only.
+//! one JSON line of counts since the start, `{"admitted": N, "throttled": N, "floor_s": S}` (API
+//! Gateway calls let through; answered 429; the least time the quotas allow the admitted calls,
+//! in seconds); exits when stdin closes. Listens on 127.0.0.1 only.
 
 #[allow(dead_code)]
 #[path = "../tests/it/proxy.rs"]
@@ -49,8 +50,9 @@ fn main() {
         }
         let throttled = proxy.injected().get("quota-429").copied().unwrap_or(0);
         println!(
-            "{{\"admitted\": {}, \"throttled\": {throttled}}}",
-            proxy.admitted()
+            "{{\"admitted\": {}, \"throttled\": {throttled}, \"floor_s\": {:.3}}}",
+            proxy.admitted(),
+            proxy.quota_floor_s()
         );
     }
 }

@@ -164,7 +164,10 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
             .gone_ok()?;
         id = winner.clone();
         root = None;
-    } else if write_model(ctx, &id, api).await? {
+    } else if !ctx.bulk.methods.is_empty() {
+        write_model(ctx, &id, api).await?;
+        // Learn the ids after it, whatever its outcome: an overwrite may have replaced the root
+        // even when its response was lost.
         root = None;
     }
     ctx.set_api_id(&id);
@@ -172,14 +175,11 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
 }
 
 /// Writes every resource and method the plan creates on the API just made, in one
-/// `PutRestApi` (`mode=overwrite`: the API is new, so nothing else is on it to lose). Says
-/// whether it did; if not (PutRestApi refused, or an emulator without it), the resource and
-/// method steps make their calls one by one. A hard quota (`LimitExceededException`, e.g.
+/// `PutRestApi` (`mode=overwrite`: the API is new, so nothing else is on it to lose), and
+/// records in `ctx.bulk` whether it did; if not (PutRestApi refused, or an emulator
+/// without it), the resource and method steps make their calls one by one. A hard quota (`LimitExceededException`, e.g.
 /// resources per API) fails the step: one call at a time would only fail later, half-way.
-async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<bool> {
-    if ctx.bulk.methods.is_empty() {
-        return Ok(false);
-    }
+async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<()> {
     let methods: Vec<&Method> = ctx.bulk.methods.iter().collect();
     let body = super::openapi::document(&api.name, &methods).to_string();
     let written = ctx
@@ -202,7 +202,7 @@ async fn write_model(ctx: &Ctx, id: &str, api: &RestApi) -> Result<bool> {
     ctx.bulk
         .written
         .store(written, std::sync::atomic::Ordering::SeqCst);
-    Ok(written)
+    Ok(())
 }
 
 /// The stack's REST APIs by tag, oldest first (ties broken by id, so every reader agrees).
@@ -220,7 +220,9 @@ async fn tagged_apis(ctx: &Ctx) -> Result<Vec<(String, i64)>> {
     Ok(found)
 }
 
-async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
+/// Learns the API's resource ids: the root's from `known`, else all of them with one
+/// `GetResources`.
+pub(super) async fn root_id(ctx: &Ctx, api_id: &str, known: Option<&str>) -> Result<()> {
     if let Some(root) = known {
         ctx.set_resource_id("/", root);
         return Ok(());
@@ -286,30 +288,41 @@ async fn delete_api(ctx: &Ctx) -> Result<()> {
 async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let (parent, part) = path.rsplit_once('/').expect("paths start with '/'");
-    let parent_id = ctx.resource_id(if parent.is_empty() { "/" } else { parent })?;
-    match ctx
-        .aws
-        .call(ApiGateway, "CreateResource", path, || {
-            ctx.aws
-                .apigw
-                .create_resource()
-                .rest_api_id(&api_id)
-                .parent_id(&parent_id)
-                .path_part(part)
-                .send()
-        })
-        .await
-    {
-        Ok(out) => {
-            ctx.set_resource_id(path, out.id().unwrap_or_default());
-            Ok(())
-        }
-        // Created by an earlier attempt whose response was lost: learn its id.
-        Err(e) if e.is_already_exists() => {
-            root_id(ctx, &api_id, None).await?;
-            ctx.resource_id(path).map(|_| ())
-        }
-        Err(e) => Err(e.into()),
+    let parent = if parent.is_empty() { "/" } else { parent };
+    let mut refreshed = false;
+    loop {
+        let parent_id = ctx.resource_id(parent)?;
+        let sent = ctx
+            .aws
+            .call(ApiGateway, "CreateResource", path, || {
+                ctx.aws
+                    .apigw
+                    .create_resource()
+                    .rest_api_id(&api_id)
+                    .parent_id(&parent_id)
+                    .path_part(part)
+                    .send()
+            })
+            .await;
+        return match sent {
+            Ok(out) => {
+                ctx.set_resource_id(path, out.id().unwrap_or_default());
+                Ok(())
+            }
+            // Created by an earlier attempt whose response was lost: learn its id.
+            Err(e) if e.is_already_exists() => {
+                root_id(ctx, &api_id, None).await?;
+                ctx.resource_id(path).map(|_| ())
+            }
+            // The parent's id changed under us (a concurrent first apply's PutRestApi rebuilt
+            // the API): learn the ids again, once.
+            Err(e) if e.is_not_found() && !refreshed => {
+                refreshed = true;
+                root_id(ctx, &api_id, None).await?;
+                continue;
+            }
+            Err(e) => Err(e.into()),
+        };
     }
 }
 

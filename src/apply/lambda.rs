@@ -11,7 +11,9 @@ use crate::plan::{Step, changed};
 use anyhow::{Context, Result, bail};
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode,
+};
 use std::time::Duration;
 
 /// Sets the configuration CreateFunction and UpdateFunctionConfiguration share (two builder
@@ -31,6 +33,7 @@ macro_rules! configuration {
                     .set_variables(Some($f.environment.clone().into_iter().collect()))
                     .build(),
             )
+            .tracing_config(tracing($f))
     };
 }
 
@@ -192,7 +195,8 @@ async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> 
         || changed(live, f, |f| &f.description)
         || changed(live, f, |f| &f.role_arn)
         || changed(live, f, |f| &f.environment)
-        || changed(live, f, |f| &f.layers);
+        || changed(live, f, |f| &f.layers)
+        || changed(live, f, |f| f.tracing);
     if config_changed {
         let revision = ctx.revision(&f.name);
         retry(
@@ -242,6 +246,16 @@ async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> 
             .await?;
     }
     Ok(())
+}
+
+/// X-Ray: `Active` samples and traces every invocation; `PassThrough` is Lambda's default.
+fn tracing(f: &Function) -> TracingConfig {
+    let mode = if f.tracing {
+        TracingMode::Active
+    } else {
+        TracingMode::PassThrough
+    };
+    TracingConfig::builder().mode(mode).build()
 }
 
 async fn delete(ctx: &Ctx, name: &str) -> Result<()> {

@@ -3,8 +3,8 @@
 //! unchanged is updated in place, with the one call that carries what changed.
 
 use super::Ctx;
-use crate::aws::Absent;
 use crate::aws::Service::ApiGateway;
+use crate::aws::{Absent, AwsError};
 use crate::model::{Integration, Method};
 use anyhow::Result;
 use aws_sdk_apigateway::types::IntegrationType;
@@ -34,8 +34,35 @@ impl At {
     }
 }
 
+/// Whether a write failed because the resource id it named is gone: a concurrent first apply's
+/// PutRestApi rebuilt the API, giving its resources new ids.
+fn stale_id(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<AwsError>()
+        .is_some_and(|a| a.code.as_deref() == Some("NotFoundException"))
+}
+
+/// Runs `write` once, and once more after learning the API's resource ids again if the id it
+/// used was stale.
+async fn with_fresh_ids<F, Fut>(ctx: &Ctx, write: F) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    match write().await {
+        Err(e) if stale_id(&e) => {
+            super::apigw::root_id(ctx, &ctx.api_id()?, None).await?;
+            write().await
+        }
+        done => done,
+    }
+}
+
 /// Creates (or overwrites) the method and all of its integration.
 pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
+    with_fresh_ids(ctx, || put_method_once(ctx, m)).await
+}
+
+async fn put_method_once(ctx: &Ctx, m: &Method) -> Result<()> {
     let at = At::of(ctx, m)?;
     let gw = &ctx.aws.apigw;
     ctx.aws
@@ -86,11 +113,16 @@ pub async fn put_method(ctx: &Ctx, m: &Method) -> Result<()> {
 /// only plans an update where the method's authorization and kind of integration are unchanged
 /// (see `diff::action`); anything else is a replace.
 pub async fn update_method(ctx: &Ctx, m: &Method) -> Result<()> {
-    let at = At::of(ctx, m)?;
-    match &m.integration {
-        Integration::LambdaProxy { uri, .. } => put_proxy_integration(ctx, &at, &m.verb, uri).await,
-        Integration::CorsMock { .. } => put_cors_values(ctx, &at, &m.integration).await,
-    }
+    with_fresh_ids(ctx, || async {
+        let at = At::of(ctx, m)?;
+        match &m.integration {
+            Integration::LambdaProxy { uri, .. } => {
+                put_proxy_integration(ctx, &at, &m.verb, uri).await
+            }
+            Integration::CorsMock { .. } => put_cors_values(ctx, &at, &m.integration).await,
+        }
+    })
+    .await
 }
 
 async fn put_proxy_integration(ctx: &Ctx, at: &At, verb: &str, uri: &str) -> Result<()> {

@@ -13,11 +13,15 @@ macro_rules! live_of {
 }
 
 mod apigw;
+mod events;
 mod iam;
 mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod s3;
+mod schedules;
+mod sns;
 mod stage;
 
 use crate::aws::{Aws, PaceStats};
@@ -139,6 +143,7 @@ impl Ctx {
             api_id: plan.ids.api_id.clone(),
             code: BTreeMap::new(),
             usable_cloudwatch_role: None,
+            foreign_policy_bytes: Default::default(),
         };
         Ctx {
             aws,
@@ -323,6 +328,10 @@ async fn execute(ctx: &Ctx, step: &Step) -> Result<()> {
         | Kind::GatewayResponse
         | Kind::AccountSettings
         | Kind::Stage => apigw::apply(ctx, step).await,
+        Kind::EventSourceMapping => events::apply(ctx, step).await,
+        Kind::ScheduleRule => schedules::apply(ctx, step).await,
+        Kind::SnsSubscription => sns::apply(ctx, step).await,
+        Kind::S3Notification => s3::apply(ctx, step).await,
     }
 }
 

@@ -231,6 +231,7 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
             code_sha256: "x".into(),
             architecture: Default::default(),
             layers: Vec::new(),
+            tracing: false,
             tags: tags(),
         }),
     ];

@@ -20,6 +20,14 @@ pub enum Service {
     /// CloudWatch Logs.
     Logs,
     Sts,
+    /// Amazon SQS (read only: queues are referenced, never owned).
+    Sqs,
+    /// Amazon EventBridge (schedule rules).
+    Events,
+    /// Amazon SNS (subscriptions to referenced topics).
+    Sns,
+    /// Amazon S3 (bucket notification configurations).
+    S3,
 }
 
 impl Service {
@@ -31,6 +39,10 @@ impl Service {
             Service::Lambda => "lambda",
             Service::Logs => "logs",
             Service::Sts => "sts",
+            Service::Sqs => "sqs",
+            Service::Events => "events",
+            Service::Sns => "sns",
+            Service::S3 => "s3",
         }
     }
 }

@@ -40,6 +40,14 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Read only: event sources are referenced, never owned (issue 11).
+    pub sqs: aws_sdk_sqs::Client,
+    /// Schedule rules (issue 11).
+    pub events: aws_sdk_eventbridge::Client,
+    /// Subscriptions to referenced topics (issue 11).
+    pub sns: aws_sdk_sns::Client,
+    /// Bucket notification configurations (issue 11).
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -131,14 +139,21 @@ impl Aws {
         let recorder = calls::Recorder(calls.clone());
         macro_rules! client {
             ($sdk:ident, $classifier:expr) => {
+                client!($sdk, $classifier, |b| b)
+            };
+            ($sdk:ident, $classifier:expr, $extra:expr) => {
                 $sdk::Client::from_conf(
-                    $sdk::config::Builder::from(shared)
-                        .interceptor(recorder.clone())
-                        .retry_classifier($classifier)
-                        .build(),
+                    ($extra)(
+                        $sdk::config::Builder::from(shared)
+                            .interceptor(recorder.clone())
+                            .retry_classifier($classifier),
+                    )
+                    .build(),
                 )
             };
         }
+        // Path-style addressing: emulators serve buckets under the endpoint's path.
+        let path_style = shared.endpoint_url().is_some();
         Ok(Aws {
             lambda: client!(aws_sdk_lambda, retry::ServerDirected::default()),
             // Throttled API Gateway calls are retried by the pacer (`Aws::call`), not the SDK.
@@ -146,6 +161,14 @@ impl Aws {
             iam: client!(aws_sdk_iam, retry::ServerDirected::default()),
             logs: client!(aws_sdk_cloudwatchlogs, retry::ServerDirected::default()),
             sts: client!(aws_sdk_sts, retry::ServerDirected::default()),
+            sqs: client!(aws_sdk_sqs, retry::ServerDirected::default()),
+            events: client!(aws_sdk_eventbridge, retry::ServerDirected::default()),
+            sns: client!(aws_sdk_sns, retry::ServerDirected::default()),
+            s3: client!(
+                aws_sdk_s3,
+                retry::ServerDirected::default(),
+                |b: aws_sdk_s3::config::Builder| b.force_path_style(path_style)
+            ),
             region,
             endpoint: None,
             profile: None,

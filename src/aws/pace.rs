@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 /// retries throttling for minutes; a paced client sharing the account quota with two or three
 /// others needs seconds to tens of seconds.
 pub const THROTTLE_BUDGET: Duration = Duration::from_secs(300);
-/// The rate a throttled process never goes below, in requests per second (or a tenth of the
-/// quota's own rate, for the slow ones).
+/// The rate a throttled process never goes below, in requests per second (or half the quota's
+/// own rate, for the slow ones: `DeleteRestApi`'s 1 per 30 s never waits more than a minute).
 const MIN_RATE: f64 = 0.25;
 /// Multiplicative decrease on a 429.
 const DECREASE: f64 = 0.6;
@@ -103,7 +103,7 @@ impl Limit {
             return;
         }
         self.last_decrease = Some(now);
-        let floor = MIN_RATE.min(self.quota_rate / 10.0);
+        let floor = MIN_RATE.min(self.quota_rate / 2.0);
         self.bucket.per_second = (self.bucket.per_second * DECREASE).max(floor);
     }
 
@@ -305,7 +305,7 @@ mod tests {
         for i in 0..100 {
             l.decrease(t0 + Duration::from_secs(200 + i));
         }
-        assert!((l.bucket.per_second - 1.0 / 300.0).abs() < 1e-12);
+        assert!((l.bucket.per_second - 1.0 / 60.0).abs() < 1e-12);
     }
 
     #[tokio::test(start_paused = true)]

@@ -85,6 +85,7 @@ pub fn build(config: &StackConfig, key: &str) -> anyhow::Result<Built> {
     };
     let own_skip = |rel: &str| {
         rel == STATE_DIR
+            || INSTALLER_CONFIG.contains(&rel)
             || (deps.is_some() && f.runtime.starts_with("nodejs") && rel == "node_modules")
     };
     let mut trees = Vec::new();
@@ -103,6 +104,10 @@ pub fn build(config: &StackConfig, key: &str) -> anyhow::Result<Built> {
     sizes::check_limits(&package, deps.as_ref(), &f.source)?;
     Ok(Built { package, deps })
 }
+
+/// The package managers' own settings at the top of a source directory: read by the install,
+/// never shipped, since they commonly hold registry credentials (`//registry…/:_authToken=`).
+const INSTALLER_CONFIG: [&str; 4] = [".npmrc", ".yarnrc", ".pypirc", "pip.conf"];
 
 /// Installed files that do not belong in a Lambda package: pip's console scripts (their
 /// shebang names this machine's Python, which breaks reproducibility and cannot run on

@@ -97,6 +97,27 @@ pub struct OutputsArgs {
     pub aws: AwsFlags,
 }
 
+/// `stackctl invoke` (see [`crate::invoke`]).
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    #[command(flatten)]
+    pub file: FileFlag,
+    /// The function, by key in the file or full name.
+    #[arg(value_name = "FUNCTION")]
+    pub function: String,
+    /// The event, as JSON [default: {}].
+    #[arg(long, value_name = "JSON", conflicts_with = "payload_file")]
+    pub payload: Option<String>,
+    /// Read the event (JSON) from this file.
+    #[arg(long, value_name = "FILE")]
+    pub payload_file: Option<PathBuf>,
+    /// Also print the invocation's log tail (its last 4 KB) to stderr.
+    #[arg(long)]
+    pub log: bool,
+    #[command(flatten)]
+    pub aws: AwsFlags,
+}
+
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// The stack file [default: stack.toml] (`-f` after `logs` is --follow).

@@ -110,6 +110,7 @@ impl Cli {
             Command::Apply(a) => (Some(&a.file), Some(&a.aws)),
             Command::Destroy(a) => (Some(&a.file), Some(&a.aws)),
             Command::Outputs(a) => (Some(&a.file), Some(&a.aws)),
+            Command::Invoke(a) => (Some(&a.file), Some(&a.aws)),
             Command::Test(a) => (Some(&a.file), Some(&a.aws)),
             Command::Import(a) => (Some(&a.file), Some(&a.aws)),
             Command::Logs(a) => (None, Some(&a.aws)),
@@ -187,6 +188,11 @@ pub enum Command {
         after_help = "Examples:\n  stackctl outputs\n  stackctl outputs --json | jq -r '.routes[0].url'"
     )]
     Outputs(OutputsArgs),
+    /// Invoke a function once and print its response; exit 1 on a function error.
+    #[command(
+        after_help = "Examples:\n  stackctl invoke worker\n  stackctl invoke worker --payload '{\"name\": \"Ada\"}' --log\n  stackctl invoke worker --payload-file event.json | jq ."
+    )]
+    Invoke(InvokeArgs),
     /// Print the functions' log events (and the API's with --api); -f/--follow streams new ones.
     #[command(
         after_help = "Examples:\n  stackctl logs\n  stackctl logs -f\n  stackctl -f api/stack.toml logs -f   # before the command -f is the file, after `logs` it is --follow\n  stackctl logs hello --since 1h --filter ERROR\n  stackctl logs --api --since 30m\n  stackctl logs --json | jq -r .message"

@@ -21,6 +21,8 @@ pub(super) async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         live.ids.api_id.as_deref(),
         &existing,
     );
+    let mut outputs = outputs;
+    outputs.event_sources = crate::model_events::EventSourceOutput::of(&live.resources);
     if outputs.api_id.is_none() && outputs.functions.is_empty() {
         // Exit 1: a script reading the URL must not go on with nothing.
         crate::bail_hint!("stack {} is not deployed in {}: no function or API carries its tag", config.name, aws.region; hint = "run `stackctl apply` to deploy it");
@@ -54,6 +56,33 @@ pub(super) async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
         json: args.json,
     };
     crate::logs::run(&aws, sources, &opts).await?;
+    Ok(Status::Ok)
+}
+
+/// `stackctl invoke`: see [`crate::invoke`]. The payload goes to stdout, the log tail to
+/// stderr; a function error exits 1 after both.
+pub(super) async fn invoke(g: &Global, args: &crate::cli::InvokeArgs) -> Result<Status> {
+    let config = load(g)?;
+    let name = crate::invoke::function_name(&config, &args.function)?;
+    let event = crate::invoke::payload(args.payload.as_deref(), args.payload_file.as_deref())?;
+    let key = name
+        .strip_prefix(&format!("{}-", config.name))
+        .unwrap_or(&name);
+    let timeout_s = config.functions.get(key).map_or(900, |f| f.timeout_s);
+    let aws = connect(g, &config).await?;
+    let done = crate::invoke::invoke(&aws, &name, event, args.log, timeout_s).await?;
+    if let Some(payload) = &done.payload {
+        render::out_line(payload);
+    }
+    if let Some(text) = &done.log_tail {
+        render::err(text);
+        if !text.ends_with('\n') {
+            render::err("\n");
+        }
+    }
+    if let Some(kind) = &done.function_error {
+        crate::bail_hint!("{name} failed ({kind}): its error is the response above"; hint = "add --log for the invocation's log, or run `stackctl logs`");
+    }
     Ok(Status::Ok)
 }
 

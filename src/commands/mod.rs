@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 mod inspect;
 mod setup;
-use inspect::{logs, outputs, smoke_test};
+use inspect::{invoke, logs, outputs, smoke_test};
 use setup::{import, init};
 
 /// How a successful command ends.
@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> Result<Status> {
         Command::Destroy(args) => destroy(g, args).await,
         Command::Outputs(args) => outputs(g, args).await,
         Command::Logs(args) => logs(g, args).await,
+        Command::Invoke(args) => invoke(g, args).await,
         Command::Test(args) => smoke_test(g, args).await,
         Command::Build(args) => build(g, args),
         Command::Validate(_) => validate(g),
@@ -56,7 +57,24 @@ fn env(g: &Global) -> Option<&str> {
     g.env.as_deref().filter(|e| !e.is_empty())
 }
 
+/// Connects in the stack's region. A file that names its region pins it: a `--region` (or
+/// `STACKCTL_REGION`) that says otherwise is refused rather than obeyed, since it would make a
+/// second copy of the stack in another region.
 async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
+    if let (Some(flag), Some(file)) = (&g.region, &config.region)
+        && flag != file
+    {
+        crate::bail_hint!(
+            "--region {flag} (or STACKCTL_REGION) disagrees with region = {file:?} in {}{}",
+            config.path.display(),
+            config
+                .env
+                .as_deref()
+                .map(|e| format!(" (environment {e})"))
+                .unwrap_or_default();
+            hint = "the file pins the stack's region: drop --region, or change the file"
+        );
+    }
     Aws::connect(&connect_options(g, config.region.clone())).await
 }
 
@@ -276,6 +294,7 @@ async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, &config).await?;
     let plan = engine::make_plan(&aws, &config, true).await?;
+    refuse_conflicts(&plan)?;
     if plan.is_empty() {
         render::out_line(format!(
             "Nothing to destroy: no resource carries the tag of stack {}.",

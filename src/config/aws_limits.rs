@@ -323,11 +323,13 @@ pub(super) fn runtime_and_handler(
     out
 }
 
-/// The API resources routes on `paths` need (every prefix, root included) must fit
-/// [`API_RESOURCES_MAX`]; the diagnostic points at `at` (the `[api]` table).
+/// The API resources routes on `paths` need (every prefix, root included) must fit `quota` (the
+/// account's "Resources per API", [`API_RESOURCES_MAX`] unless `[api] resources_quota` says it
+/// was raised); the diagnostic points at `at` (the `[api]` table).
 pub(super) fn api_resources<'a>(
     paths: impl Iterator<Item = &'a str>,
     at: std::ops::Range<usize>,
+    quota: usize,
 ) -> Option<Diagnostic> {
     let resources: std::collections::BTreeSet<&str> = paths
         .flat_map(|path| {
@@ -338,12 +340,12 @@ pub(super) fn api_resources<'a>(
         })
         .collect();
     let count = resources.len() + 1;
-    (count > API_RESOURCES_MAX).then(|| {
+    (count > quota).then(|| {
         Diagnostic::new(
-            format!("the routes need {count} API resources with the root, over API Gateway's quota of 300 per API"),
+            format!("the routes need {count} API resources with the root, over API Gateway's quota of {quota} per API"),
             at,
         )
-        .hint("the quota can be raised through AWS Service Quotas (\"Resources per API\"); otherwise share path prefixes or use a greedy {proxy+} route")
+        .hint("share path prefixes or use a greedy {proxy+} route; or, once AWS Service Quotas has raised the account's \"Resources per API\", say so with `resources_quota = N` under [api]")
     })
 }
 

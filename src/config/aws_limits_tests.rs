@@ -162,6 +162,14 @@ fn api_resources_over_the_quota_are_refused() {
     assert_eq!(validate(f, &format!("[api]\n{}", routes(299))), Ok(()));
     let out = validate(f, &format!("[api]\n{}", routes(300))).unwrap_err();
     assert!(out.contains("301 API resources with the root"), "{out}");
+    // An account whose quota AWS raised says so.
+    let raised = format!("[api]\nresources_quota = 500\n{}", routes(300));
+    assert_eq!(validate(f, &raised), Ok(()));
+    let out = validate(f, &format!("[api]\nresources_quota = 0\n{}", routes(1))).unwrap_err();
+    assert!(
+        out.contains("resources_quota = 0 must be at least 1"),
+        "{out}"
+    );
 }
 
 #[test]

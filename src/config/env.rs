@@ -99,6 +99,15 @@ pub fn overlay(root: &mut Spanned<DeTable<'_>>, env: Option<&str>) -> Result<(),
             ));
         }
     }
+    if !names.is_empty()
+        && let Some((key, _)) = root.get_ref().iter().find(|(k, _)| k.get_ref() == "import")
+    {
+        return Err(Diagnostic::new(
+            "[import] at the top of a file with environments would adopt the same resources into every environment",
+            key.span(),
+        )
+        .hint("move it under the one environment that adopts them: [env.NAME.import]"));
+    }
     let Some(env) = env else {
         if names.is_empty() {
             // An empty [env] table defines no environment: the file works as without it.
@@ -238,6 +247,19 @@ functions.api.layers = ["z"]
         let memory = get(t, &["functions", "api", "memory_mb"]);
         assert_eq!(super::super::diag::line_col(FILE, memory.span().start).0, 6);
         assert!(t.get(ENV_KEY).is_none());
+    }
+
+    #[test]
+    fn import_belongs_to_one_environment() {
+        let top = format!("{FILE}\n[import]\nrest_api = \"a1b2c3\"\n");
+        let err = resolved(&top, Some("dev")).unwrap_err();
+        assert!(err.message.contains("[import] at the top"), "{err:?}");
+        let inside = format!("{FILE}\n[env.dev.import]\nrest_api = \"a1b2c3\"\n");
+        let root = resolved(&inside, Some("dev")).unwrap();
+        let api = get(root.get_ref(), &["import", "rest_api"]);
+        assert_eq!(api.get_ref().as_str(), Some("a1b2c3"));
+        let root = resolved(&inside, Some("prod")).unwrap();
+        assert!(root.get_ref().get("import").is_none());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 pub mod aws_limits;
 mod diag;
 pub mod env;
+mod event_types;
+pub mod events;
 mod plain;
 mod platform;
 mod raw;
@@ -78,6 +80,12 @@ pub struct FunctionConfig {
     pub layers: Vec<String>,
     /// Where `layers` is written (each ARN's span), for errors found later (a missing layer, size).
     pub layer_spans: Vec<Range<usize>>,
+    /// X-Ray active tracing (`TracingConfig.Mode = Active`); default false.
+    pub tracing: bool,
+    /// Statements added to the execution role the stack creates.
+    pub statements: Vec<events::StatementConfig>,
+    /// What invokes the function besides API routes.
+    pub events: Vec<events::EventConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

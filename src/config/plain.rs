@@ -51,6 +51,17 @@ fn invalid_type(span: Range<usize>, key: Option<&str>, rest: &str) -> Diagnostic
     let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
     let want = expected_words(expected);
     let subject = key.map_or("this value".to_string(), str::to_string);
+    // A whole number too big for the field: the parser read it as i128 (or u128).
+    if want == "a whole number" && found.starts_with("integer ") {
+        return Diagnostic::new(
+            format!(
+                "{subject} = {} is out of range",
+                found_words(found).trim_start_matches("the number ")
+            ),
+            span,
+        )
+        .hint("the README's file reference gives each number's range");
+    }
     let d = Diagnostic::new(
         format!("{subject} must be {want}, not {}", found_words(found)),
         span,
@@ -82,7 +93,11 @@ fn expected_words(expected: &str) -> &'static str {
 }
 
 fn found_words(found: &str) -> String {
-    let value = |s: &str| s.trim_matches('`').to_string();
+    // "`3000000000000000000000` as i128": the value is what the backticks hold.
+    let value = |s: &str| match s.split('`').nth(1) {
+        Some(v) if s.starts_with('`') => v.to_string(),
+        _ => s.trim_matches('`').to_string(),
+    };
     if let Some(v) = found.strip_prefix("string ") {
         format!("the text {v}")
     } else if let Some(v) = found.strip_prefix("integer ") {
@@ -222,6 +237,20 @@ mod tests {
         assert_eq!(
             d.message,
             "memory_mb must be a whole number, not the text \"big\""
+        );
+    }
+
+    #[test]
+    fn a_huge_number_is_out_of_range_and_leaks_no_type_name() {
+        let text = "timeout_s = 3000000000000000000000\n";
+        let d = diagnostic(
+            text,
+            12..34,
+            "invalid type: integer `3000000000000000000000` as i128, expected i64",
+        );
+        assert_eq!(
+            d.message,
+            "timeout_s = 3000000000000000000000 is out of range"
         );
     }
 

@@ -58,6 +58,12 @@ pub struct RawFunction {
     pub role: Option<Spanned<String>>,
     pub architecture: Option<Spanned<String>>,
     pub layers: Option<Spanned<Vec<Spanned<String>>>>,
+    // Event-driven functions (issue 11): see config/events.rs.
+    pub tracing: Option<bool>,
+    #[serde(default)]
+    pub statements: Vec<Spanned<super::events::RawStatement>>,
+    #[serde(default)]
+    pub events: Vec<Spanned<super::events::RawEvent>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +75,7 @@ pub struct RawApi {
     pub data_trace: Option<bool>,
     pub metrics: Option<bool>,
     pub log_retention_days: Option<Spanned<i64>>,
+    pub resources_quota: Option<Spanned<i64>>,
     pub cors: Option<Spanned<RawCors>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RawRoute>>,

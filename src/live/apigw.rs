@@ -293,7 +293,14 @@ fn cors_of(m: &gw::Method, i: &gw::Integration) -> Integration {
         .request_templates()
         .and_then(|t| t.get("application/json"))
         .is_some_and(|t| t.replace(' ', "") == r#"{"statusCode":200}"#)
-        && m.method_responses().is_some_and(|r| r.contains_key("200"));
+        && m.method_responses()
+            .and_then(|r| r.get("200"))
+            .and_then(|r| r.response_parameters())
+            .is_some_and(|declared| {
+                ["Headers", "Methods", "Origin"]
+                    .iter()
+                    .all(|h| declared.contains_key(&format!("{ALLOW}{h}")))
+            });
     let params = i
         .integration_responses()
         .and_then(|r| r.get("200"))

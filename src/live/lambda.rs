@@ -12,6 +12,8 @@ struct LiveFunction {
     revision: String,
     owned: bool,
     permissions: Vec<Permission>,
+    /// Bytes the statements stackctl did not add take in the function's policy.
+    foreign_policy_bytes: usize,
 }
 
 /// `adopt`: the function is named in `[import]`, so untagged it still counts as the stack's.
@@ -22,7 +24,7 @@ async fn read_function(
     adopt: bool,
 ) -> Result<Option<LiveFunction>> {
     // The policy is read alongside, not after: one round trip per function, not two.
-    let (out, permissions) = tokio::try_join!(
+    let (out, (permissions, foreign_policy_bytes)) = tokio::try_join!(
         async {
             aws.read_call(Lambda, "GetFunction", name, || {
                 aws.lambda.get_function().function_name(name).send()
@@ -53,6 +55,7 @@ async fn read_function(
         revision: c.revision_id().unwrap_or_default().to_string(),
         owned,
         permissions,
+        foreign_policy_bytes,
     }))
 }
 
@@ -90,12 +93,17 @@ pub fn function_of(
             .iter()
             .filter_map(|l| l.arn().map(str::to_string))
             .collect(),
+        tracing: c
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .is_some_and(|m| *m == aws_sdk_lambda::types::TracingMode::Active),
         tags,
     }
 }
 
-/// The statements stackctl added (by their statement-id prefix); others are left alone.
-async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
+/// The statements stackctl added (by their statement-id prefix), and the bytes the others take
+/// in the policy: they are left alone, but count toward Lambda's 20,480-byte limit.
+async fn read_permissions(aws: &Aws, name: &str) -> Result<(Vec<Permission>, usize)> {
     let Some(out) = aws
         .read_call(Lambda, "GetPolicy", name, || {
             aws.lambda.get_policy().function_name(name).send()
@@ -103,10 +111,33 @@ async fn read_permissions(aws: &Aws, name: &str) -> Result<Vec<Permission>> {
         .await
         .found()?
     else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     };
     let policy = out.policy.unwrap_or_default();
-    Ok(parse_permissions(name, &policy))
+    Ok((
+        parse_permissions(name, &policy),
+        foreign_statement_bytes(&policy),
+    ))
+}
+
+/// The bytes the statements stackctl did not add take in the stored policy: each one as compact
+/// JSON, and the comma before it.
+pub fn foreign_statement_bytes(policy: &str) -> usize {
+    let doc: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(_) => vec![doc["Statement"].clone()],
+        _ => Vec::new(),
+    };
+    statements
+        .iter()
+        .filter(|s| {
+            !s["Sid"]
+                .as_str()
+                .is_some_and(|sid| sid.starts_with(SID_PREFIX))
+        })
+        .map(|s| s.to_string().len() + 1)
+        .sum()
 }
 
 pub fn parse_permissions(function: &str, policy: &str) -> Vec<Permission> {
@@ -158,6 +189,11 @@ pub async fn read_functions(
         let Some(f) = f else { continue };
         if f.owned {
             found.revisions.insert(name.clone(), f.revision);
+            if f.foreign_policy_bytes > 0 {
+                found
+                    .foreign_policy_bytes
+                    .insert(name.clone(), f.foreign_policy_bytes);
+            }
             found.resources.push(Resource::Function(f.function));
             found
                 .resources

@@ -6,7 +6,7 @@
 use super::Conflict;
 use crate::aws::{Aws, Service::Logs};
 use crate::model::{LogGroup, Resource, STACK_TAG, Tags};
-use crate::names::{log_group_name, stack_tags};
+use crate::names::{EXECUTION_LOGS_PREFIX, log_group_name, stack_tags};
 use anyhow::Result;
 use aws_sdk_cloudwatchlogs::types::LogGroup as LogGroupSummary;
 use futures::future::try_join_all;
@@ -126,20 +126,70 @@ fn not_owned_log_group(stack: &str, name: &str) -> Conflict {
     c
 }
 
-/// The execution-log groups of the stack's API (`API-Gateway-Execution-Logs_{apiId}/…`), one
-/// `DescribeLogGroups` by prefix. Their ownership follows the API's, as a function's group
-/// follows its function: the API id in the name is the stack's own API.
-pub async fn execution_log_groups(aws: &Aws, stack: &str, api_id: &str) -> Result<Vec<Resource>> {
-    let prefix = crate::names::execution_log_group(Some(api_id), "");
-    let groups = groups_by_prefix(aws, &prefix).await?;
+/// Execution-log groups carrying the stack's tag whose REST API is gone: what a destroy
+/// interrupted between `DeleteRestApi` and `DeleteLogGroup` leaves. Their names hold the deleted
+/// API's id, so they are found by tag, over every execution-log group in the region (one
+/// `ListTagsForResource` each). Costly on an account with many logging APIs, so only destroy,
+/// and only when the stack has no API left, pays it.
+pub async fn orphan_execution_log_groups(aws: &Aws, stack: &str) -> Result<Vec<Resource>> {
+    let groups = groups_with_owner(aws, stack, EXECUTION_LOGS_PREFIX, |_| true).await?;
     Ok(groups
-        .iter()
-        .filter_map(|g| {
-            Some(Resource::LogGroup(LogGroup {
-                name: g.log_group_name()?.to_string(),
-                retention_days: g.retention_in_days(),
-                tags: stack_tags(stack),
-            }))
-        })
+        .into_iter()
+        .filter(|(_, ours)| *ours)
+        .map(|(g, _)| g)
         .collect())
+}
+
+/// The execution-log groups (`API-Gateway-Execution-Logs_{apiId}/{stage}`) of the stack's own
+/// stages of its API: one `DescribeLogGroups` by prefix, then one `ListTagsForResource` per group
+/// found. A group of a stage the stack does not own (added by hand to its API) is left alone: it
+/// is not listed. One of an owned stage is the stack's even untagged (API Gateway made it before
+/// stackctl managed it), and shows the tag it lacks as a change.
+pub async fn execution_log_groups(
+    aws: &Aws,
+    stack: &str,
+    api_id: &str,
+    stages: &[String],
+) -> Result<Vec<Resource>> {
+    let prefix = crate::names::execution_log_group(Some(api_id), "");
+    let owned_stage = |name: &str| {
+        name.strip_prefix(&prefix)
+            .is_some_and(|stage| stages.iter().any(|s| s == stage))
+    };
+    let groups = groups_with_owner(aws, stack, &prefix, owned_stage).await?;
+    Ok(groups.into_iter().map(|(g, _)| g).collect())
+}
+
+/// The log groups named `prefix…` that `keep` accepts, each with whether it carries the stack's
+/// tag (it holds the stack's tag in the model only if it does).
+async fn groups_with_owner(
+    aws: &Aws,
+    stack: &str,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(Resource, bool)>> {
+    let groups = groups_by_prefix(aws, prefix).await?;
+    let kept = groups
+        .iter()
+        .filter(|g| g.log_group_name().is_some_and(&keep));
+    try_join_all(kept.map(|g| async move {
+        let name = g.log_group_name().unwrap_or_default().to_string();
+        let arn = g
+            .arn()
+            .map(|a| a.trim_end_matches(":*").to_string())
+            .unwrap_or_default();
+        let out = aws
+            .read_call(Logs, "ListTagsForResource", &name, || {
+                aws.logs.list_tags_for_resource().resource_arn(&arn).send()
+            })
+            .await?;
+        let ours = crate::names::is_owned(out.tags(), stack);
+        let group = Resource::LogGroup(LogGroup {
+            name,
+            retention_days: g.retention_in_days(),
+            tags: if ours { stack_tags(stack) } else { Tags::new() },
+        });
+        anyhow::Ok((group, ours))
+    }))
+    .await
 }

@@ -2,10 +2,14 @@
 //! Reads run concurrently; ownership is decided by the stack tag, never by name alone.
 
 mod apigw;
+pub mod events;
 mod iam;
-mod lambda;
+pub mod lambda;
 pub mod layers;
 mod logs;
+mod s3;
+mod schedules;
+mod sns;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;
@@ -16,6 +20,8 @@ use std::collections::BTreeMap;
 
 pub use apigw::{LiveApi, list_resources, list_rest_apis};
 pub use lambda::function_of;
+pub use s3::{entry_of, notification_configuration};
+pub use sns::subscriptions as sns_subscriptions;
 
 /// Something that stops stackctl from acting safely: a look-alike it does not own, or duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +51,9 @@ pub struct Live {
     pub ids: Ids,
     /// The account's cloudwatchRoleArn, when it names a role API Gateway can use.
     pub usable_cloudwatch_role: Option<String>,
+    /// Bytes of the policy statements stackctl did not add, by function: they count toward
+    /// Lambda's policy limit (see `policy`).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
 impl Live {
@@ -139,6 +148,7 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         live.resources.extend(part.resources);
         live.conflicts.extend(part.conflicts);
         live.ids.revisions.extend(part.revisions);
+        live.foreign_policy_bytes.extend(part.foreign_policy_bytes);
     }
     let owned_functions: Vec<String> = live
         .resources
@@ -164,11 +174,29 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
     .await?;
     live.resources.extend(log_groups);
     live.conflicts.extend(group_conflicts);
+    // An API already deleted by an interrupted destroy leaves its execution-log groups with no
+    // name to find them by: destroy looks for them by tag (see logs::orphan_execution_log_groups).
+    if for_destroy && api.as_ref().is_none_or(|a| a.api_id.is_none()) {
+        live.resources
+            .extend(logs::orphan_execution_log_groups(aws, stack).await?);
+    }
     if let Some(api) = api {
         // Read while the stack logs, and for destroy (which deletes them even when logging is off).
         if let Some(id) = api.api_id.as_deref().filter(|_| logging || for_destroy) {
+            // The stack's own stages: those it reads as its own, and the one the file wants.
+            let mut stages: Vec<String> = api
+                .resources
+                .iter()
+                .filter_map(|r| match r {
+                    Resource::Stage(s) => Some(s.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !for_destroy && let Some(a) = &config.api {
+                stages.push(a.stage.clone());
+            }
             live.resources
-                .extend(logs::execution_log_groups(aws, stack, id).await?);
+                .extend(logs::execution_log_groups(aws, stack, id, &stages).await?);
         }
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
@@ -184,6 +212,11 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         Some(account) => account,
         None => aws.account().await?,
     };
+    // Event sources (issue 11): the mappings of the stack's functions, the referenced queues.
+    let (mappings, event_conflicts) =
+        events::read(aws, config, &live.resources, for_destroy).await?;
+    live.resources.extend(mappings);
+    live.conflicts.extend(event_conflicts);
     if for_destroy {
         live.conflicts.clear();
     }
@@ -213,6 +246,8 @@ pub struct Found {
     pub resources: Vec<Resource>,
     pub conflicts: Vec<Conflict>,
     pub revisions: BTreeMap<String, String>,
+    /// Bytes of the policy statements stackctl did not add, by function (those with any).
+    pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
 pub fn not_owned(kind: &str, name: &str) -> Conflict {

@@ -42,6 +42,9 @@ impl Resource {
                 if !f.layers.is_empty() {
                     put("layers", format!("{:?}", f.layers));
                 }
+                if f.tracing {
+                    put("tracing", "Active".into());
+                }
                 for (k, v) in &f.environment {
                     a.insert(format!("environment.{k}"), quote(v));
                 }
@@ -109,6 +112,16 @@ impl Resource {
                 put("metrics", s.metrics.to_string());
                 tags(&mut a, &s.tags);
             }
+            Resource::EventSourceMapping(m) => {
+                m.attrs(&mut a);
+                tags(&mut a, &m.tags);
+            }
+            Resource::ScheduleRule(r) => {
+                r.attrs(&mut a);
+                tags(&mut a, &r.tags);
+            }
+            Resource::SnsSubscription(s) => s.attrs(&mut a),
+            Resource::S3Notification(n) => n.attrs(&mut a),
         }
         a
     }

@@ -9,6 +9,11 @@ mod attrs;
 
 /// The tag that makes a resource the stack's: the name alone never does.
 pub const STACK_TAG: &str = "stackctl:stack";
+/// The environment (`--env NAME`) of the stack a resource belongs to; absent for a stack without
+/// environments. `<stack>-<env>` alone is ambiguous (stack `shop` in environment `eu-prod`, stack
+/// `shop-eu` in `prod`, and a stack named `shop-eu-prod` all spell `shop-eu-prod`), so a resource
+/// is the stack's only when both tags say so.
+pub const ENV_TAG: &str = "stackctl:env";
 /// The inline policy each execution role carries.
 pub const ROLE_POLICY_NAME: &str = "stackctl-logs";
 /// The account-wide role API Gateway uses to write logs, created when none usable is set.
@@ -49,6 +54,10 @@ pub enum Kind {
     AccountRole,
     AccountSettings,
     Stage,
+    EventSourceMapping,
+    ScheduleRule,
+    SnsSubscription,
+    S3Notification,
 }
 
 impl Kind {
@@ -65,6 +74,10 @@ impl Kind {
             Kind::AccountRole => "account_role",
             Kind::AccountSettings => "account_settings",
             Kind::Stage => "stage",
+            Kind::EventSourceMapping => "event_source_mapping",
+            Kind::ScheduleRule => "schedule_rule",
+            Kind::SnsSubscription => "sns_subscription",
+            Kind::S3Notification => "s3_notification",
         }
     }
 }
@@ -130,6 +143,9 @@ pub struct Function {
     /// Layer version ARNs, in the order Lambda extracts them into /opt.
     #[serde(default)]
     pub layers: Vec<String>,
+    /// X-Ray active tracing (`TracingConfig.Mode`: Active when true, PassThrough otherwise).
+    #[serde(default)]
+    pub tracing: bool,
     pub tags: Tags,
 }
 
@@ -245,6 +261,10 @@ pub enum Resource {
     AccountRole(AccountRole),
     AccountSettings(AccountSettings),
     Stage(Stage),
+    EventSourceMapping(crate::model_events::EventSourceMapping),
+    ScheduleRule(crate::model_events::ScheduleRule),
+    SnsSubscription(crate::model_events::SnsSubscription),
+    S3Notification(crate::model_events::S3Notification),
 }
 
 impl Resource {
@@ -264,6 +284,10 @@ impl Resource {
             Resource::AccountRole(r) => Address::new(Kind::AccountRole, &r.name),
             Resource::AccountSettings(_) => Address::new(Kind::AccountSettings, "apigateway"),
             Resource::Stage(s) => Address::new(Kind::Stage, &s.name),
+            Resource::EventSourceMapping(m) => Address::new(Kind::EventSourceMapping, m.name()),
+            Resource::ScheduleRule(r) => Address::new(Kind::ScheduleRule, &r.name),
+            Resource::SnsSubscription(s) => Address::new(Kind::SnsSubscription, s.name()),
+            Resource::S3Notification(n) => Address::new(Kind::S3Notification, n.name()),
         }
     }
 

@@ -205,5 +205,14 @@ pub fn outputs_text(o: &Outputs) -> String {
             out.push_str(&format!("  {name}  {arn}\n"));
         }
     }
+    if !o.event_sources.is_empty() {
+        out.push_str("event sources\n");
+        for e in &o.event_sources {
+            out.push_str(&format!(
+                "  {}  {}  {}  {}\n",
+                e.function, e.source_type, e.source_arn, e.uuid
+            ));
+        }
+    }
     out
 }

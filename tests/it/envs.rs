@@ -186,3 +186,44 @@ fn an_override_is_reported_at_its_own_line() {
     assert!(all.stdout().contains("(env dev) is valid"), "{}", all.all());
     assert!(all.stderr().contains("environment prod"), "{}", all.all());
 }
+
+// `<stack>-<env>` alone is ambiguous: stack `X-eu` in environment `prod`, stack `X` in
+// environment `eu-prod` and a stack named `X-eu-prod` all name their resources `X-eu-prod-…`.
+// The environment tag tells them apart: the two look-alikes refuse to plan or destroy the
+// first one's resources (exit 1, nothing written), and it stays exactly as it was.
+on_both!(
+    a_look_alike_stack_and_environment_never_touch_each_other,
+    |emu: Emulator| async move {
+        let a = Stack::from_example(&emu, "tutorial", "envla");
+        let base = a.name.clone();
+        a.write_file(
+            &(replace_table_name(&a.read_file(), "[stack]", &format!("{base}-eu"))
+                + "\n[env.prod]\n"),
+        );
+        a.ok(&["apply", "--yes", "--env", "prod"]);
+        let owner = format!("{base}-eu-prod");
+        let before = state(&emu, &owner, &["hello", "head"]).await;
+
+        let b = Stack::from_example(&emu, "tutorial", "envlb");
+        b.write_file(&(replace_table_name(&b.read_file(), "[stack]", &base) + "\n[env.eu-prod]\n"));
+        let c = Stack::from_example(&emu, "tutorial", "envlc");
+        c.write_file(&replace_table_name(&c.read_file(), "[stack]", &owner));
+        for (s, args) in [
+            (&b, vec!["plan", "--env", "eu-prod"]),
+            (&b, vec!["destroy", "--yes", "--env", "eu-prod"]),
+            (&c, vec!["plan"]),
+            (&c, vec!["destroy", "--yes"]),
+        ] {
+            let run = s.run(&args);
+            assert_eq!(run.code(), 1, "{args:?}: {}", run.all());
+            assert!(
+                run.stderr().contains("but belongs to environment prod"),
+                "{args:?}: {}",
+                run.all()
+            );
+            assert!(run.writes().is_empty(), "{args:?} wrote {:?}", run.writes());
+        }
+        assert_eq!(before, state(&emu, &owner, &["hello", "head"]).await);
+        a.ok(&["destroy", "--yes", "--env", "prod"]);
+    }
+);

@@ -431,7 +431,7 @@ async fn three_concurrent_applies_share_the_quota_and_all_succeed() {
     let took = start.elapsed().as_secs_f64();
     let admitted = proxy.admitted();
     let throttled = proxy.injected().get("quota-429").copied().unwrap_or(0);
-    let floor = f64::from(admitted) / 10.0;
+    let floor = proxy.quota_floor_s();
     println!(
         "SHARED 3 applies: {admitted} API Gateway calls admitted, {throttled} answered 429, \
          {took:.1}s wall, quota floor {floor:.1}s, ratio {:.2}",

@@ -11,6 +11,7 @@ mod coexist;
 mod core;
 mod deps;
 mod envs;
+mod events;
 mod examples;
 mod faults;
 mod implicit;

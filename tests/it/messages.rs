@@ -510,3 +510,57 @@ fn listeners(port: u16) -> Vec<String> {
     }
     out
 }
+
+/// A file that names its region pins it: a different --region is refused before any AWS call,
+/// instead of making a second copy of the stack in another region.
+#[test]
+fn a_region_flag_against_the_files_region_is_refused() {
+    let dir = initialised("region");
+    let file = dir.join("stack.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let pinned = original.replacen("[stack]\n", "[stack]\nregion = \"eu-west-1\"\n", 1);
+    assert_ne!(original, pinned, "the template has a [stack] table");
+    std::fs::write(&file, pinned).unwrap();
+    let out = bare(&dir)
+        .args(["plan", "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", closed_port()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--region us-east-1 (or STACKCTL_REGION) disagrees with region = \"eu-west-1\""
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("nothing is listening"),
+        "an AWS call was tried: {err}"
+    );
+}
+
+/// The package managers' settings (an .npmrc with a registry token) never ship in the zip.
+#[test]
+fn installer_settings_stay_out_of_the_package() {
+    let dir = initialised("npmrc");
+    std::fs::write(
+        dir.join("hello/.npmrc"),
+        "//registry.npmjs.org/:_authToken=npm_SECRET\n",
+    )
+    .unwrap();
+    let out = bare(&dir).args(["build"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let zip = std::fs::File::open(dir.join(".stackctl/build/hello.zip")).unwrap();
+    let mut archive = zip::ZipArchive::new(zip).unwrap();
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "index.js"), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".npmrc")), "{names:?}");
+}

@@ -32,6 +32,9 @@ pub enum Fault {
     Slow(u64),
     /// 429 LimitExceededException: a hard quota, such as API Gateway's resources per API.
     LimitExceeded,
+    /// 400 InvalidParameterValueException: the execution role's new permissions have not reached
+    /// Lambda's poller yet (CreateEventSourceMapping, issue 11).
+    PollerPermissionNotReady,
 }
 
 impl Fault {
@@ -46,6 +49,7 @@ impl Fault {
             Fault::Busy => "function-busy-409",
             Fault::Slow(_) => "slow",
             Fault::LimitExceeded => "limit-exceeded-429",
+            Fault::PollerPermissionNotReady => "poller-permission-400",
         }
     }
 }
@@ -118,8 +122,9 @@ struct State {
     injected: BTreeMap<&'static str, u32>,
     /// Requests seen, by operation.
     seen: BTreeMap<String, u32>,
-    /// API Gateway requests that quota mode let through (the calls that count against the quota).
-    admitted: u32,
+    /// API Gateway requests that quota mode let through (the calls that count against the
+    /// quota), by operation.
+    admitted: BTreeMap<String, u32>,
 }
 
 pub struct Proxy {
@@ -245,7 +250,25 @@ impl Proxy {
 
     /// API Gateway requests quota mode let through so far.
     pub fn admitted(&self) -> u32 {
-        self.state.lock().unwrap().admitted
+        self.state.lock().unwrap().admitted.values().sum()
+    }
+
+    /// The least time, in seconds, in which the quotas allow the calls admitted so far: for the
+    /// account rate and each operation's own, the calls beyond the burst over the rate.
+    pub fn quota_floor_s(&self) -> f64 {
+        let admitted = self.state.lock().unwrap().admitted.clone();
+        let total: u32 = admitted.values().sum();
+        quotas()
+            .into_iter()
+            .map(|(op, (burst, rate))| {
+                let n = if op == "*" {
+                    total
+                } else {
+                    admitted.get(op).copied().unwrap_or(0)
+                };
+                (f64::from(n) - burst).max(0.0) / rate
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Prints the fault counts in one greppable line: `cargo test --test it faults:: -- --nocapture`.
@@ -288,7 +311,8 @@ pub fn operation(
     if let Some(action) = form_value(body, "Action") {
         return action;
     }
-    const LITERALS: [&str; 16] = [
+    const LITERALS: [&str; 17] = [
+        "event-source-mappings",
         "restapis",
         "resources",
         "methods",
@@ -359,6 +383,12 @@ pub fn operation(
         ("lambda", "GET", "2015-03-31/functions/*/policy") => "GetPolicy",
         ("lambda", "DELETE", "2015-03-31/functions/*/policy/*") => "RemovePermission",
         ("lambda", "POST", s) if s.starts_with("2017-03-31/tags") => "TagResource",
+        // Event source mappings (issue 11).
+        ("lambda", "POST", "2015-03-31/event-source-mappings") => "CreateEventSourceMapping",
+        ("lambda", "GET", "2015-03-31/event-source-mappings") => "ListEventSourceMappings",
+        ("lambda", "GET", "2015-03-31/event-source-mappings/*") => "GetEventSourceMapping",
+        ("lambda", "PUT", "2015-03-31/event-source-mappings/*") => "UpdateEventSourceMapping",
+        ("lambda", "DELETE", "2015-03-31/event-source-mappings/*") => "DeleteEventSourceMapping",
         _ => return format!("{method} /{shape}"),
     };
     name.to_string()
@@ -478,6 +508,12 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 "The operation cannot be performed at this time. An update is in progress for resource.",
                 serde_json::Value::Null,
             )),
+            Fault::PollerPermissionNotReady => Plan::Answer(error(
+                400,
+                "InvalidParameterValueException",
+                "The provided execution role does not have permissions to call ReceiveMessage on SQS",
+                serde_json::Value::Null,
+            )),
         };
     }
 
@@ -505,7 +541,7 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 b.tokens -= 1.0;
             }
         }
-        state.admitted += 1;
+        *state.admitted.entry(op.to_string()).or_default() += 1;
     }
 
     if op == "CreateResource"

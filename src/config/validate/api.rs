@@ -169,8 +169,21 @@ impl Validator {
         }
         self.check_siblings(a);
         let paths = routes.iter().map(|r| r.path.as_str());
+        let quota = match &a.resources_quota {
+            Some(q) if *q.get_ref() < 1 => {
+                self.check(
+                    false,
+                    q,
+                    format!("resources_quota = {} must be at least 1", q.get_ref()),
+                    "set it to the \"Resources per API\" quota Service Quotas shows for the account",
+                );
+                limits::API_RESOURCES_MAX
+            }
+            Some(q) => usize::try_from(*q.get_ref()).unwrap_or(usize::MAX),
+            None => limits::API_RESOURCES_MAX,
+        };
         self.diagnostics
-            .extend(limits::api_resources(paths, api.span()));
+            .extend(limits::api_resources(paths, api.span(), quota));
         ApiConfig {
             name,
             stage,

@@ -60,6 +60,8 @@ pub fn validate(
 
     // Routes and [import] refer to functions by key: a function with a bad value is still
     // defined, so its own error is the only one reported.
+    // Event sources across functions (issue 11).
+    super::event_types::s3_overlaps(&raw.functions, &mut v.diagnostics);
     let defined: BTreeSet<String> = raw.functions.keys().cloned().collect();
     let api = raw.api.as_ref().map(|api| v.api(&name, api, &defined));
     let import = raw
@@ -245,6 +247,16 @@ impl Validator {
             super::platform::architecture(table.architecture.as_ref(), &mut self.diagnostics);
         let (layers, layer_spans) =
             super::platform::layers(table.layers.as_ref(), &mut self.diagnostics);
+        let statements = super::events::statements(
+            &table.statements,
+            table.role.is_none(),
+            &mut self.diagnostics,
+        );
+        let events = super::events::events(
+            &table.events,
+            &format!("{stack}-{key}"),
+            &mut self.diagnostics,
+        );
         if self.diagnostics.len() > before {
             return None;
         }
@@ -271,6 +283,9 @@ impl Validator {
             architecture,
             layers,
             layer_spans,
+            tracing: table.tracing.unwrap_or(false),
+            statements,
+            events,
         })
     }
 

@@ -1,0 +1,429 @@
+//! What a function may call and what invokes it: `tracing`, `[[functions.<key>.statements]]` and
+//! `[[functions.<key>.events]]`. Parsed with spans, checked offline, each problem located.
+//!
+//! Event sources are referenced, never owned: a queue named here must already exist (the plan
+//! reads it, see `live::events`). Supported source types: `sqs`. The other types of the design
+//! (`s3`, `sns`, `schedule`, `dynamodb`, `kinesis`) are refused with a located error until built.
+
+use super::Diagnostic;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use super::event_types::{
+    S3Event, ScheduleEvent, SnsEvent, check_schedule, is_topic_name, rule_name,
+};
+use super::event_types::{s3, schedule, sns};
+
+/// `[[functions.<key>.statements]]`: one IAM statement added to the function's own execution role.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatement {
+    pub actions: Option<Spanned<Vec<Spanned<String>>>>,
+    pub resources: Option<Spanned<Vec<Spanned<String>>>>,
+    pub effect: Option<Spanned<String>>,
+    pub allow_wildcard: Option<bool>,
+}
+
+/// `[[functions.<key>.events]]`, every key of every source type; [`events`] checks which keys
+/// the given `type` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    pub queue: Option<Spanned<String>>,
+    pub batch_size: Option<Spanned<i64>>,
+    pub max_batching_window_s: Option<Spanned<i64>>,
+    pub report_batch_item_failures: Option<Spanned<bool>>,
+    pub enabled: Option<Spanned<bool>>,
+    pub expression: Option<Spanned<String>>,
+    pub input: Option<Spanned<String>>,
+    pub topic: Option<Spanned<String>>,
+    pub filter_policy: Option<Spanned<toml::Value>>,
+    pub bucket: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    pub prefix: Option<Spanned<String>>,
+    pub suffix: Option<Spanned<String>>,
+}
+
+/// A statement of the execution role's inline policy, as written (`effect` defaulted to Allow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementConfig {
+    /// `Allow` | `Deny`.
+    pub effect: String,
+    /// IAM actions, `service:Action` (wildcards allowed, e.g. `s3:Get*`).
+    pub actions: Vec<String>,
+    /// Resource ARNs; `*` only with `allow_wildcard = true`.
+    pub resources: Vec<String>,
+}
+
+/// An event source of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventConfig {
+    Sqs(SqsEvent),
+    Schedule(ScheduleEvent),
+    Sns(SnsEvent),
+    S3(S3Event),
+}
+
+/// `type = "sqs"`: a Lambda event source mapping polling an existing queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsEvent {
+    /// The queue's name or ARN, as written.
+    pub queue: String,
+    /// Records per invocation: 1–10,000 (a FIFO queue: 1–10); default 10 (Lambda
+    /// CreateEventSourceMapping `BatchSize`).
+    pub batch_size: i32,
+    /// Seconds Lambda gathers records before invoking: 0–300, default 0; at least 1 when
+    /// `batch_size` > 10 (Lambda `MaximumBatchingWindowInSeconds`).
+    pub max_batching_window_s: i32,
+    /// `FunctionResponseTypes = ["ReportBatchItemFailures"]`; default false.
+    pub report_batch_item_failures: bool,
+    /// Default true.
+    pub enabled: bool,
+}
+
+/// The SQS queue name rule: 1–80 characters, alphanumerics, `-` and `_`, a FIFO queue ending in
+/// `.fifo` (SQS CreateQueue `QueueName`).
+pub fn is_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    !base.is_empty()
+        && name.len() <= 80
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `arn:PARTITION:sqs:REGION:ACCOUNT:NAME`, with NAME a valid queue name.
+pub fn is_queue_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sqs"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && is_queue_name(parts[5])
+}
+
+/// Checks `statements`; `own_role` is false when the function names its own `role`, which
+/// stackctl does not manage.
+pub fn statements(
+    raw: &[Spanned<RawStatement>],
+    own_role: bool,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<StatementConfig> {
+    let mut result = Vec::new();
+    for s in raw {
+        let st = s.get_ref();
+        if !own_role {
+            out.push(
+                Diagnostic::new(
+                    "statements are added to the role the stack creates, and this function names its own role",
+                    s.span(),
+                )
+                .hint("add these permissions to that role yourself, or remove `role`"),
+            );
+            continue;
+        }
+        let effect = match &st.effect {
+            None => "Allow".to_string(),
+            Some(e) if ["Allow", "Deny"].contains(&e.get_ref().as_str()) => e.get_ref().clone(),
+            Some(e) => {
+                out.push(
+                    Diagnostic::new(format!("unknown effect {:?}", e.get_ref()), e.span())
+                        .hint("use \"Allow\" (the default) or \"Deny\""),
+                );
+                continue;
+            }
+        };
+        let list = |field: &Option<Spanned<Vec<Spanned<String>>>>,
+                    name: &str,
+                    out: &mut Vec<Diagnostic>|
+         -> Vec<Spanned<String>> {
+            match field {
+                None => {
+                    out.push(
+                        Diagnostic::new(format!("a statement needs `{name}`"), s.span()).hint(
+                            "e.g. actions = [\"s3:GetObject\"], resources = [\"arn:aws:s3:::photos/*\"]",
+                        ),
+                    );
+                    Vec::new()
+                }
+                Some(l) if l.get_ref().is_empty() => {
+                    out.push(
+                        Diagnostic::new(format!("`{name}` is empty"), l.span())
+                            .hint(format!("list at least one of the statement's {name}")),
+                    );
+                    Vec::new()
+                }
+                Some(l) => l.get_ref().clone(),
+            }
+        };
+        let actions = list(&st.actions, "actions", out);
+        let resources = list(&st.resources, "resources", out);
+        for a in &actions {
+            let ok = a.get_ref() == "*"
+                || a.get_ref().split_once(':').is_some_and(|(svc, op)| {
+                    !svc.is_empty()
+                        && !op.is_empty()
+                        && svc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && op.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
+                });
+            if !ok {
+                out.push(
+                    Diagnostic::new(format!("invalid IAM action {:?}", a.get_ref()), a.span())
+                        .hint("an action is SERVICE:Operation, e.g. \"s3:GetObject\" or \"dynamodb:Query\""),
+                );
+            }
+        }
+        let wildcard_ok = st.allow_wildcard == Some(true);
+        for r in &resources {
+            let v = r.get_ref();
+            if v == "*" && !wildcard_ok {
+                out.push(
+                    Diagnostic::new("resource \"*\" grants the action on everything", r.span())
+                        .hint("name the exact ARNs, or set allow_wildcard = true in this statement if you mean it"),
+                );
+            } else if v != "*" && !v.starts_with("arn:") {
+                out.push(
+                    Diagnostic::new(format!("invalid resource {v:?}"), r.span())
+                        .hint("a resource is an ARN, e.g. \"arn:aws:s3:::photos/uploads/*\""),
+                );
+            }
+        }
+        result.push(StatementConfig {
+            effect,
+            actions: actions.into_iter().map(|a| a.into_inner()).collect(),
+            resources: resources.into_iter().map(|r| r.into_inner()).collect(),
+        });
+    }
+    result
+}
+
+/// Checks `events`: the type, its required keys, each value's range, no key of another type,
+/// no queue listed twice for one function. `function` is the physical name (rule names derive
+/// from it).
+pub fn events(
+    raw: &[Spanned<RawEvent>],
+    function: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<EventConfig> {
+    let mut result = Vec::new();
+    let mut queues: Vec<String> = Vec::new();
+    let mut schedules = 0;
+    let mut topics: Vec<String> = Vec::new();
+    for e in raw {
+        let ev = e.get_ref();
+        let Some(kind) = &ev.kind else {
+            out.push(
+                Diagnostic::new("an event needs a `type`", e.span())
+                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
+            );
+            continue;
+        };
+        let foreign = |key: &str, present: bool, out: &mut Vec<Diagnostic>| {
+            if present {
+                out.push(
+                    Diagnostic::new(
+                        format!("`{key}` does not apply to type = {:?}", kind.get_ref()),
+                        e.span(),
+                    )
+                    .hint("remove it, or change the type"),
+                );
+            }
+        };
+        match kind.get_ref().as_str() {
+            "sqs" => {
+                foreign("expression", ev.expression.is_some(), out);
+                foreign("input", ev.input.is_some(), out);
+                foreign("topic", ev.topic.is_some(), out);
+                foreign("filter_policy", ev.filter_policy.is_some(), out);
+                for (key, present) in s3_keys(ev) {
+                    foreign(key, present, out);
+                }
+            }
+            "s3" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                    ("expression", ev.expression.is_some()),
+                    ("input", ev.input.is_some()),
+                    ("topic", ev.topic.is_some()),
+                    ("filter_policy", ev.filter_policy.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                if let Some(s) = s3(ev, e, out) {
+                    result.push(EventConfig::S3(s));
+                }
+                continue;
+            }
+            "sns" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                    ("expression", ev.expression.is_some()),
+                    ("input", ev.input.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                for (key, present) in s3_keys(ev) {
+                    foreign(key, present, out);
+                }
+                if let Some(s) = sns(ev, e, &mut topics, out) {
+                    result.push(EventConfig::Sns(s));
+                }
+                continue;
+            }
+            "schedule" => {
+                for (key, present) in [
+                    ("queue", ev.queue.is_some()),
+                    ("batch_size", ev.batch_size.is_some()),
+                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
+                    (
+                        "report_batch_item_failures",
+                        ev.report_batch_item_failures.is_some(),
+                    ),
+                    ("enabled", ev.enabled.is_some()),
+                    ("topic", ev.topic.is_some()),
+                    ("filter_policy", ev.filter_policy.is_some()),
+                ] {
+                    foreign(key, present, out);
+                }
+                for (key, present) in s3_keys(ev) {
+                    foreign(key, present, out);
+                }
+                schedules += 1;
+                if let Some(s) = schedule(ev, e, function, schedules, out) {
+                    result.push(EventConfig::Schedule(s));
+                }
+                continue;
+            }
+            other @ ("dynamodb" | "kinesis") => {
+                out.push(
+                    Diagnostic::new(
+                        format!("event type {other:?} is not supported yet"),
+                        kind.span(),
+                    )
+                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
+                );
+                continue;
+            }
+            other => {
+                out.push(
+                    Diagnostic::new(format!("unknown event type {other:?}"), kind.span()).hint(
+                        "this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\"",
+                    ),
+                );
+                continue;
+            }
+        }
+        let Some(queue) = &ev.queue else {
+            out.push(
+                Diagnostic::new("an sqs event needs `queue`", e.span())
+                    .hint("queue = \"jobs\" (an existing queue's name or ARN)"),
+            );
+            continue;
+        };
+        let q = queue.get_ref();
+        if !(is_queue_name(q) || is_queue_arn(q)) {
+            out.push(
+                Diagnostic::new(format!("invalid queue {q:?}"), queue.span()).hint(
+                    "a queue name (1-80 letters, digits, '-', '_', '.fifo' for FIFO) or ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)",
+                ),
+            );
+        }
+        let name = q.rsplit(':').next().unwrap_or(q).to_string();
+        if queues.contains(&name) {
+            out.push(
+                Diagnostic::new(
+                    format!("queue {name} is listed twice for this function"),
+                    queue.span(),
+                )
+                .hint("Lambda allows one mapping per function and queue: keep one entry"),
+            );
+        }
+        queues.push(name.clone());
+        let fifo = name.ends_with(".fifo");
+        let batch_size = ev.batch_size.as_ref().map_or(10, |b| *b.get_ref());
+        let max_batch = if fifo { 10 } else { 10_000 };
+        if let Some(b) = &ev.batch_size
+            && !(1..=max_batch).contains(b.get_ref())
+        {
+            out.push(
+                Diagnostic::new(
+                    format!("batch_size = {} is out of range", b.get_ref()),
+                    b.span(),
+                )
+                .hint(format!(
+                    "Lambda accepts 1 to {max_batch} for {} queue",
+                    if fifo { "a FIFO" } else { "a standard" }
+                )),
+            );
+        }
+        let window = ev
+            .max_batching_window_s
+            .as_ref()
+            .map_or(0, |w| *w.get_ref());
+        if let Some(w) = &ev.max_batching_window_s
+            && !(0..=300).contains(w.get_ref())
+        {
+            out.push(
+                Diagnostic::new(
+                    format!("max_batching_window_s = {} is out of range", w.get_ref()),
+                    w.span(),
+                )
+                .hint("Lambda accepts 0 to 300 seconds"),
+            );
+        }
+        if batch_size > 10 && window < 1 {
+            let at = ev.batch_size.as_ref().map_or(e.span(), |b| b.span());
+            out.push(
+                Diagnostic::new(
+                    format!("batch_size = {batch_size} needs a batching window"),
+                    at,
+                )
+                .hint("Lambda requires max_batching_window_s of at least 1 when batch_size is over 10"),
+            );
+        }
+        result.push(EventConfig::Sqs(SqsEvent {
+            queue: q.clone(),
+            batch_size: batch_size as i32,
+            max_batching_window_s: window as i32,
+            report_batch_item_failures: ev
+                .report_batch_item_failures
+                .as_ref()
+                .is_some_and(|r| *r.get_ref()),
+            enabled: ev.enabled.as_ref().is_none_or(|r| *r.get_ref()),
+        }));
+    }
+    result
+}
+
+/// The s3-only keys, and whether each is set.
+fn s3_keys(ev: &RawEvent) -> [(&'static str, bool); 4] {
+    [
+        ("bucket", ev.bucket.is_some()),
+        ("events", ev.events.is_some()),
+        ("prefix", ev.prefix.is_some()),
+        ("suffix", ev.suffix.is_some()),
+    ]
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;
