@@ -162,6 +162,11 @@ async fn create_api(ctx: &Ctx, api: &RestApi) -> Result<()> {
             )
             .await
             .gone_ok()?;
+        // The winner writes its model (PutRestApi) once its own second look is done, at most
+        // one settle after ours began: wait that out, so that the ids read next include what it
+        // wrote and our creates answer "exists" instead of adding a second copy beside it (an
+        // overwrite does not remove resources made in the meantime on every implementation).
+        tokio::time::sleep(2 * CONCURRENT_CREATE_SETTLE).await;
         id = winner.clone();
         root = None;
     } else if !ctx.bulk.methods.is_empty() {
@@ -289,6 +294,11 @@ async fn create_resource(ctx: &Ctx, path: &str) -> Result<()> {
     let api_id = ctx.api_id()?;
     let (parent, part) = path.rsplit_once('/').expect("paths start with '/'");
     let parent = if parent.is_empty() { "/" } else { parent };
+    // Already on the API: written by a concurrent apply whose API this one adopted (its ids were
+    // read after adopting it). AWS would refuse a second one; some emulators add it beside.
+    if ctx.resource_id(path).is_ok() {
+        return Ok(());
+    }
     let mut refreshed = false;
     loop {
         let parent_id = ctx.resource_id(parent)?;
