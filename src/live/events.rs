@@ -7,6 +7,7 @@
 //! event `GetQueueUrl` + `GetQueueAttributes`. A stack without events reads nothing more.
 
 use super::{Conflict, not_owned};
+use crate::aws::Service::{Lambda, Sqs};
 use crate::aws::{Aws, code, describe};
 use crate::config::StackConfig;
 use crate::config::events::EventConfig;
@@ -179,15 +180,14 @@ pub async fn mappings_of(
     let mut marker = None;
     loop {
         let out = aws
-            .read(
+            .read_call(Lambda, "ListEventSourceMappings", function, || {
                 aws.lambda
                     .list_event_source_mappings()
                     .function_name(function)
-                    .set_marker(marker.take())
-                    .send(),
-            )
-            .await
-            .map_err(|e| describe(format!("lambda:ListEventSourceMappings {function}"), &e))?;
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await?;
         all.extend(out.event_source_mappings().iter().cloned());
         match out.next_marker() {
             Some(m) if !m.is_empty() => marker = Some(m.to_string()),
@@ -206,9 +206,10 @@ async fn tags_of(
         return Ok(BTreeMap::new());
     };
     let out = aws
-        .read(aws.lambda.list_tags().resource(&arn).send())
-        .await
-        .map_err(|e| describe(format!("lambda:ListTags {arn}"), &e))?;
+        .read_call(Lambda, "ListTags", &arn, || {
+            aws.lambda.list_tags().resource(&arn).send()
+        })
+        .await?;
     Ok(out
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -288,15 +289,14 @@ async fn check_queues(aws: &Aws, config: &StackConfig) -> Result<Vec<Conflict>> 
             }));
         };
         let out = aws
-            .read(
+            .read_call(Sqs, "GetQueueAttributes", queue, || {
                 aws.sqs
                     .get_queue_attributes()
                     .queue_url(&url)
                     .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
-                    .send(),
-            )
-            .await
-            .map_err(|e| describe(format!("sqs:GetQueueAttributes {queue}"), &e))?;
+                    .send()
+            })
+            .await?;
         let visibility: i32 = out
             .attributes()
             .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout))

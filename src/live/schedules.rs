@@ -4,7 +4,7 @@
 //! that is not the stack's is a conflict; other rules are never touched.
 
 use super::{Conflict, not_owned};
-use crate::aws::{Aws, describe};
+use crate::aws::{Aws, Service::Events};
 use crate::model::{Resource, STACK_TAG};
 use crate::model_events::{SCHEDULE_TARGET_ID, ScheduleRule};
 use anyhow::Result;
@@ -36,15 +36,14 @@ async fn rules_of(aws: &Aws, stack: &str, function: &str) -> Result<Vec<(Schedul
     let mut token = None;
     loop {
         let out = aws
-            .read(
+            .read_call(Events, "ListRules", &prefix, || {
                 aws.events
                     .list_rules()
                     .name_prefix(&prefix)
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-            .map_err(|e| describe(format!("events:ListRules {prefix}"), &e))?;
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
         rules.extend(out.rules().iter().cloned());
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -56,19 +55,19 @@ async fn rules_of(aws: &Aws, stack: &str, function: &str) -> Result<Vec<(Schedul
         let arn = r.arn().unwrap_or_default().to_string();
         let (tags, targets) = tokio::try_join!(
             async {
-                aws.read(
+                aws.read_call(Events, "ListTagsForResource", &name, || {
                     aws.events
                         .list_tags_for_resource()
                         .resource_arn(&arn)
-                        .send(),
-                )
+                        .send()
+                })
                 .await
-                .map_err(|e| describe(format!("events:ListTagsForResource {name}"), &e))
             },
             async {
-                aws.read(aws.events.list_targets_by_rule().rule(&name).send())
-                    .await
-                    .map_err(|e| describe(format!("events:ListTargetsByRule {name}"), &e))
+                aws.read_call(Events, "ListTargetsByRule", &name, || {
+                    aws.events.list_targets_by_rule().rule(&name).send()
+                })
+                .await
             },
         )?;
         let owned = tags
