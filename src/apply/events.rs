@@ -8,6 +8,7 @@
 //! delete until it is gone (so a replace can create the new one).
 
 use super::Ctx;
+use crate::aws::Service::Lambda;
 use crate::aws::retry::{after_failure, retry};
 use crate::aws::{code, describe, is_not_found};
 use crate::diff::Action;
@@ -194,13 +195,15 @@ async fn update(ctx: &Ctx, m: &EventSourceMapping, live: &EventSourceMapping) ->
     let tags_differ = m.tags.iter().any(|(k, v)| live.tags.get(k) != Some(v));
     if tags_differ {
         let arn = mapping_arn(ctx, &uuid);
-        lambda
-            .tag_resource()
-            .resource(&arn)
-            .set_tags(Some(m.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| describe(format!("lambda:TagResource {arn}"), &e))?;
+        ctx.aws
+            .call(Lambda, "TagResource", &arn, || {
+                lambda
+                    .tag_resource()
+                    .resource(&arn)
+                    .set_tags(Some(m.tags.clone().into_iter().collect()))
+                    .send()
+            })
+            .await?;
     }
     Ok(())
 }

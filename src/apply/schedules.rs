@@ -4,6 +4,7 @@
 //! permission. Other targets on the rule are never touched.
 
 use super::Ctx;
+use crate::aws::Service::Events;
 use crate::aws::retry::retry;
 use crate::aws::{code, describe, is_not_found};
 use crate::diff::Action;
@@ -40,26 +41,31 @@ async fn put(ctx: &Ctx, r: &ScheduleRule, live: Option<&ScheduleRule>) -> Result
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<_, _>>()?;
-    let out = events
-        .put_rule()
-        .name(&r.name)
-        .schedule_expression(&r.expression)
-        .state(RuleState::Enabled)
-        .description(format!("stackctl: invokes {} on a schedule", r.function))
-        .set_tags(Some(tags.clone()))
-        .send()
-        .await
-        .map_err(|e| describe(format!("events:PutRule {}", r.name), &e))?;
+    let out = ctx
+        .aws
+        .call(Events, "PutRule", &r.name, || {
+            events
+                .put_rule()
+                .name(&r.name)
+                .schedule_expression(&r.expression)
+                .state(RuleState::Enabled)
+                .description(format!("stackctl: invokes {} on a schedule", r.function))
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await?;
     let rule_arn = out.rule_arn().unwrap_or_default().to_string();
     // PutRule tags only a new rule: an existing one is tagged here.
     if live.is_some_and(|l| l.tags != r.tags) {
-        events
-            .tag_resource()
-            .resource_arn(&rule_arn)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| describe(format!("events:TagResource {}", r.name), &e))?;
+        ctx.aws
+            .call(Events, "TagResource", &r.name, || {
+                events
+                    .tag_resource()
+                    .resource_arn(&rule_arn)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
     }
     add_permission(ctx, r, &rule_arn).await?;
     let target = Target::builder()
@@ -67,13 +73,16 @@ async fn put(ctx: &Ctx, r: &ScheduleRule, live: Option<&ScheduleRule>) -> Result
         .arn(function_arn(&ctx.env, &r.function))
         .set_input(r.input.clone())
         .build()?;
-    let out = events
-        .put_targets()
-        .rule(&r.name)
-        .targets(target)
-        .send()
-        .await
-        .map_err(|e| describe(format!("events:PutTargets {}", r.name), &e))?;
+    let out = ctx
+        .aws
+        .call(Events, "PutTargets", &r.name, || {
+            events
+                .put_targets()
+                .rule(&r.name)
+                .targets(target.clone())
+                .send()
+        })
+        .await?;
     if out.failed_entry_count() > 0 {
         let why: Vec<String> = out
             .failed_entries()

@@ -5,6 +5,7 @@
 //! set the filter policy; delete unsubscribes and removes the permission.
 
 use super::Ctx;
+use crate::aws::Service::Sns;
 use crate::aws::retry::{after_failure, retry};
 use crate::aws::{code, describe, is_not_found};
 use crate::diff::Action;
@@ -102,14 +103,16 @@ async fn set_filter(ctx: &Ctx, s: &SnsSubscription, live: &SnsSubscription) -> R
         .clone()
         .ok_or_else(|| anyhow::anyhow!("internal error: subscription {} has no ARN", s.name()))?;
     ctx.aws
-        .sns
-        .set_subscription_attributes()
-        .subscription_arn(&arn)
-        .attribute_name("FilterPolicy")
-        .attribute_value(s.filter_policy.clone().unwrap_or_else(|| "{}".into()))
-        .send()
-        .await
-        .map_err(|e| describe(format!("sns:SetSubscriptionAttributes {arn}"), &e))?;
+        .call(Sns, "SetSubscriptionAttributes", &arn, || {
+            ctx.aws
+                .sns
+                .set_subscription_attributes()
+                .subscription_arn(&arn)
+                .attribute_name("FilterPolicy")
+                .attribute_value(s.filter_policy.clone().unwrap_or_else(|| "{}".into()))
+                .send()
+        })
+        .await?;
     Ok(())
 }
 

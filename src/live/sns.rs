@@ -7,6 +7,7 @@
 //! with `GetTopicAttributes`).
 
 use super::Conflict;
+use crate::aws::Service::Sns;
 use crate::aws::{Aws, code, describe, is_not_found};
 use crate::model::Resource;
 use crate::model_events::SnsSubscription;
@@ -166,14 +167,13 @@ pub async fn subscriptions(
     }
     let subs = try_join_all(mine.into_iter().map(|arn| async move {
         let attrs = aws
-            .read(
+            .read_call(Sns, "GetSubscriptionAttributes", &arn, || {
                 aws.sns
                     .get_subscription_attributes()
                     .subscription_arn(&arn)
-                    .send(),
-            )
-            .await
-            .map_err(|e| describe(format!("sns:GetSubscriptionAttributes {arn}"), &e))?;
+                    .send()
+            })
+            .await?;
         let filter_policy = attrs
             .attributes()
             .and_then(|a| a.get("FilterPolicy"))
