@@ -127,7 +127,10 @@ pub fn transition_conflicts(env: &Env, desired: &[Resource], live: &[Resource]) 
                 message: format!(
                     "during this apply the resource policy of {function} would hold its old and new invoke permissions, {bytes} bytes, over Lambda's {POLICY_MAX_BYTES}"
                 ),
-                hint: "apply the route changes in two steps (first remove the routes you drop, then add the new ones)".into(),
+                hint: format!(
+                    "new statements are added before old ones are removed, so the policy holds both for a moment; \
+                     make room first: apply once with fewer routes on {function} (or without the statements others added to its policy), then the full file"
+                ),
             })
         })
         .collect()

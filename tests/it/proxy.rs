@@ -625,6 +625,16 @@ async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>, upstream: Sock
         target,
         req.body(),
     );
+    // AWS answers 409 for a resource that already exists however it was made (a PutRestApi
+    // too), so look at what the emulator holds, not only at the CreateResource calls seen.
+    let conflicts_on = state.lock().unwrap().resource_conflicts.is_some();
+    if op == "CreateResource"
+        && conflicts_on
+        && let Some(key) = existing_resource(&req, upstream).await
+        && let Some(made) = state.lock().unwrap().resource_conflicts.as_mut()
+    {
+        made.insert(key);
+    }
     let plan = decide(
         &mut state.lock().unwrap(),
         &service,
@@ -678,6 +688,37 @@ async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>, upstream: Sock
         }
     }
     Ok(response.body(Full::new(body)).unwrap())
+}
+
+/// For a CreateResource, the (path, pathPart) key of the resource it would make when the emulator
+/// already holds one with that parent and path part.
+async fn existing_resource(req: &Request<Bytes>, upstream: SocketAddr) -> Option<(String, String)> {
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.split('/').collect();
+    let (api, parent) = match segments.as_slice() {
+        ["", "restapis", api, "resources", parent] => (api.to_string(), parent.to_string()),
+        _ => return None,
+    };
+    let json: serde_json::Value = serde_json::from_slice(req.body()).unwrap_or_default();
+    let part = json["pathPart"].as_str()?.to_string();
+    let mut get = Request::builder()
+        .method("GET")
+        .uri(format!("/restapis/{api}/resources?limit=500"));
+    for (k, v) in req.headers() {
+        if k != "content-length" && k != "content-type" {
+            get = get.header(k, v);
+        }
+    }
+    let (status, _, body) = forward(get.body(Bytes::new()).ok()?, upstream).await.ok()?;
+    if !status.is_success() {
+        return None;
+    }
+    let listed: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    let items = listed["item"].as_array().or(listed["items"].as_array())?;
+    items
+        .iter()
+        .any(|r| r["parentId"] == parent.as_str() && r["pathPart"] == part.as_str())
+        .then_some((path, part))
 }
 
 async fn forward(
