@@ -278,3 +278,42 @@ async fn wait_settled(ctx: &Ctx, m: &EventSourceMapping, until_gone: bool) -> Re
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// Lets a service (`principal`, e.g. `s3.amazonaws.com`) invoke `function` from `source_arn`
+/// (and, for S3, only from `source_account`) as statement `sid`: the permission S3, SNS and
+/// EventBridge need before they deliver. A statement already there counts as done; a function
+/// still updating is waited for, up to [`SETTLE`].
+pub(super) async fn allow_service(
+    ctx: &Ctx,
+    function: &str,
+    sid: &str,
+    principal: &str,
+    source_arn: &str,
+    source_account: Option<&str>,
+) -> Result<()> {
+    let added = retry(
+        SETTLE,
+        |e| {
+            code(e) == Some("ResourceConflictException")
+                && !e.message().is_some_and(|m| m.contains("already exist"))
+        },
+        || {
+            ctx.aws
+                .lambda
+                .add_permission()
+                .function_name(function)
+                .statement_id(sid)
+                .action("lambda:InvokeFunction")
+                .principal(principal)
+                .source_arn(source_arn)
+                .set_source_account(source_account.map(str::to_string))
+                .send()
+        },
+    )
+    .await;
+    match added {
+        Ok(_) => Ok(()),
+        Err(e) if code(&e) == Some("ResourceConflictException") => Ok(()),
+        Err(e) => Err(describe(format!("lambda:AddPermission {function} {sid}"), &e).into()),
+    }
+}

@@ -9,7 +9,7 @@
 
 use super::Ctx;
 use crate::aws::retry::retry;
-use crate::aws::{code, describe, is_not_found};
+use crate::aws::{describe, is_not_found};
 use crate::config::events::EventConfig;
 use crate::diff::Action;
 use crate::live::notification_configuration;
@@ -141,31 +141,9 @@ fn lambda_entry(ctx: &Ctx, n: &S3Notification) -> Result<LambdaFunctionConfigura
 
 async fn add_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
     let sid = s3_sid(&n.bucket);
-    let added = retry(
-        Duration::from_secs(300),
-        |e| {
-            code(e) == Some("ResourceConflictException")
-                && !e.message().is_some_and(|m| m.contains("already exist"))
-        },
-        || {
-            ctx.aws
-                .lambda
-                .add_permission()
-                .function_name(&n.function)
-                .statement_id(&sid)
-                .action("lambda:InvokeFunction")
-                .principal("s3.amazonaws.com")
-                .source_arn(format!("arn:aws:s3:::{}", n.bucket))
-                .source_account(&ctx.env.account)
-                .send()
-        },
-    )
-    .await;
-    match added {
-        Ok(_) => Ok(()),
-        Err(e) if code(&e) == Some("ResourceConflictException") => Ok(()),
-        Err(e) => Err(describe(format!("lambda:AddPermission {} {sid}", n.function), &e).into()),
-    }
+    let source = format!("arn:aws:s3:::{}", n.bucket);
+    let account = Some(ctx.env.account.as_str());
+    super::events::allow_service(ctx, &n.function, &sid, "s3.amazonaws.com", &source, account).await
 }
 
 /// Removed unless the file still has another s3 event of the function on the bucket.

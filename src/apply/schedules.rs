@@ -5,8 +5,7 @@
 
 use super::Ctx;
 use crate::aws::Service::Events;
-use crate::aws::retry::retry;
-use crate::aws::{code, describe, is_not_found};
+use crate::aws::{describe, is_not_found};
 use crate::diff::Action;
 use crate::model::Resource;
 use crate::model_events::{SCHEDULE_TARGET_ID, ScheduleRule, schedule_sid};
@@ -14,11 +13,6 @@ use crate::names::function_arn;
 use crate::plan::Step;
 use anyhow::{Result, bail};
 use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
-use std::time::Duration;
-
-/// How long a function may stay busy with an earlier write (its policy cannot change meanwhile).
-const SETTLE: Duration = Duration::from_secs(300);
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     let live = match &step.live {
@@ -103,30 +97,15 @@ async fn put(ctx: &Ctx, r: &ScheduleRule, live: Option<&ScheduleRule>) -> Result
 /// The invoke permission; one already there (same statement id) is kept.
 async fn add_permission(ctx: &Ctx, r: &ScheduleRule, rule_arn: &str) -> Result<()> {
     let sid = schedule_sid(&r.name);
-    let added = retry(
-        SETTLE,
-        |e| {
-            code(e) == Some("ResourceConflictException")
-                && !e.message().is_some_and(|m| m.contains("already exist"))
-        },
-        || {
-            ctx.aws
-                .lambda
-                .add_permission()
-                .function_name(&r.function)
-                .statement_id(&sid)
-                .action("lambda:InvokeFunction")
-                .principal("events.amazonaws.com")
-                .source_arn(rule_arn)
-                .send()
-        },
+    super::events::allow_service(
+        ctx,
+        &r.function,
+        &sid,
+        "events.amazonaws.com",
+        rule_arn,
+        None,
     )
-    .await;
-    match added {
-        Ok(_) => Ok(()),
-        Err(e) if code(&e) == Some("ResourceConflictException") => Ok(()),
-        Err(e) => Err(describe(format!("lambda:AddPermission {} {sid}", r.function), &e).into()),
-    }
+    .await
 }
 
 async fn delete(ctx: &Ctx, r: &ScheduleRule) -> Result<()> {

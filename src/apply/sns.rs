@@ -6,7 +6,7 @@
 
 use super::Ctx;
 use crate::aws::Service::Sns;
-use crate::aws::retry::{after_failure, retry};
+use crate::aws::retry::after_failure;
 use crate::aws::{code, describe, is_not_found};
 use crate::diff::Action;
 use crate::live::sns_subscriptions;
@@ -15,10 +15,7 @@ use crate::model_events::{SnsSubscription, sns_sid};
 use crate::names::function_arn;
 use crate::plan::Step;
 use anyhow::{Result, bail};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
-use std::time::Duration;
 
-const SETTLE: Duration = Duration::from_secs(300);
 const SUBSCRIBE_ATTEMPTS: u32 = 5;
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
@@ -118,30 +115,15 @@ async fn set_filter(ctx: &Ctx, s: &SnsSubscription, live: &SnsSubscription) -> R
 
 async fn add_permission(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
     let sid = sns_sid(&s.topic_arn);
-    let added = retry(
-        SETTLE,
-        |e| {
-            code(e) == Some("ResourceConflictException")
-                && !e.message().is_some_and(|m| m.contains("already exist"))
-        },
-        || {
-            ctx.aws
-                .lambda
-                .add_permission()
-                .function_name(&s.function)
-                .statement_id(&sid)
-                .action("lambda:InvokeFunction")
-                .principal("sns.amazonaws.com")
-                .source_arn(&s.topic_arn)
-                .send()
-        },
+    super::events::allow_service(
+        ctx,
+        &s.function,
+        &sid,
+        "sns.amazonaws.com",
+        &s.topic_arn,
+        None,
     )
-    .await;
-    match added {
-        Ok(_) => Ok(()),
-        Err(e) if code(&e) == Some("ResourceConflictException") => Ok(()),
-        Err(e) => Err(describe(format!("lambda:AddPermission {} {sid}", s.function), &e).into()),
-    }
+    .await
 }
 
 async fn delete(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
