@@ -234,79 +234,27 @@ pub fn events(
                 );
             }
         };
-        match kind.get_ref().as_str() {
-            "sqs" => {
-                foreign("expression", ev.expression.is_some(), out);
-                foreign("input", ev.input.is_some(), out);
-                foreign("topic", ev.topic.is_some(), out);
-                foreign("filter_policy", ev.filter_policy.is_some(), out);
-                for (key, present) in s3_keys(ev) {
-                    foreign(key, present, out);
-                }
+        let kind_name = kind.get_ref().as_str();
+        if ["sqs", "s3", "sns", "schedule"].contains(&kind_name) {
+            for (key, present, types) in type_keys(ev) {
+                foreign(key, present && !types.contains(&kind_name), out);
             }
+        }
+        match kind_name {
+            "sqs" => {}
             "s3" => {
-                for (key, present) in [
-                    ("queue", ev.queue.is_some()),
-                    ("batch_size", ev.batch_size.is_some()),
-                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
-                    (
-                        "report_batch_item_failures",
-                        ev.report_batch_item_failures.is_some(),
-                    ),
-                    ("enabled", ev.enabled.is_some()),
-                    ("expression", ev.expression.is_some()),
-                    ("input", ev.input.is_some()),
-                    ("topic", ev.topic.is_some()),
-                    ("filter_policy", ev.filter_policy.is_some()),
-                ] {
-                    foreign(key, present, out);
-                }
                 if let Some(s) = s3(ev, e, out) {
                     result.push(EventConfig::S3(s));
                 }
                 continue;
             }
             "sns" => {
-                for (key, present) in [
-                    ("queue", ev.queue.is_some()),
-                    ("batch_size", ev.batch_size.is_some()),
-                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
-                    (
-                        "report_batch_item_failures",
-                        ev.report_batch_item_failures.is_some(),
-                    ),
-                    ("enabled", ev.enabled.is_some()),
-                    ("expression", ev.expression.is_some()),
-                    ("input", ev.input.is_some()),
-                ] {
-                    foreign(key, present, out);
-                }
-                for (key, present) in s3_keys(ev) {
-                    foreign(key, present, out);
-                }
                 if let Some(s) = sns(ev, e, &mut topics, out) {
                     result.push(EventConfig::Sns(s));
                 }
                 continue;
             }
             "schedule" => {
-                for (key, present) in [
-                    ("queue", ev.queue.is_some()),
-                    ("batch_size", ev.batch_size.is_some()),
-                    ("max_batching_window_s", ev.max_batching_window_s.is_some()),
-                    (
-                        "report_batch_item_failures",
-                        ev.report_batch_item_failures.is_some(),
-                    ),
-                    ("enabled", ev.enabled.is_some()),
-                    ("topic", ev.topic.is_some()),
-                    ("filter_policy", ev.filter_policy.is_some()),
-                ] {
-                    foreign(key, present, out);
-                }
-                for (key, present) in s3_keys(ev) {
-                    foreign(key, present, out);
-                }
                 schedules += 1;
                 if let Some(s) = schedule(ev, e, function, schedules, out) {
                     result.push(EventConfig::Schedule(s));
@@ -414,13 +362,32 @@ pub fn events(
     result
 }
 
-/// The s3-only keys, and whether each is set.
-fn s3_keys(ev: &RawEvent) -> [(&'static str, bool); 4] {
+/// The keys that belong to some event types only: each key, whether it is set, and the types it
+/// applies to.
+fn type_keys(ev: &RawEvent) -> [(&'static str, bool, &'static [&'static str]); 13] {
+    const SQS: &[&str] = &["sqs"];
     [
-        ("bucket", ev.bucket.is_some()),
-        ("events", ev.events.is_some()),
-        ("prefix", ev.prefix.is_some()),
-        ("suffix", ev.suffix.is_some()),
+        ("queue", ev.queue.is_some(), SQS),
+        ("batch_size", ev.batch_size.is_some(), SQS),
+        (
+            "max_batching_window_s",
+            ev.max_batching_window_s.is_some(),
+            SQS,
+        ),
+        (
+            "report_batch_item_failures",
+            ev.report_batch_item_failures.is_some(),
+            SQS,
+        ),
+        ("enabled", ev.enabled.is_some(), SQS),
+        ("expression", ev.expression.is_some(), &["schedule"]),
+        ("input", ev.input.is_some(), &["schedule"]),
+        ("topic", ev.topic.is_some(), &["sns"]),
+        ("filter_policy", ev.filter_policy.is_some(), &["sns"]),
+        ("bucket", ev.bucket.is_some(), &["s3"]),
+        ("events", ev.events.is_some(), &["s3"]),
+        ("prefix", ev.prefix.is_some(), &["s3"]),
+        ("suffix", ev.suffix.is_some(), &["s3"]),
     ]
 }
 
