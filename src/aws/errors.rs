@@ -74,6 +74,23 @@ impl AwsError {
         self.code.as_deref() == Some("BadRequestException") && self.message.contains("role ARN")
     }
 
+    /// The caller's credentials may not make this call (IAM's `AccessDenied`, most services'
+    /// `AccessDeniedException`).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
+        )
+    }
+
+    /// The endpoint does not implement the operation (an emulator, or a partition without it).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("InvalidAction" | "NotImplemented" | "UnknownOperationException")
+        )
+    }
+
     /// The resource exists already (a create that lost the race or was sent twice), whatever
     /// each service calls it; Lambda's `ResourceConflictException` also means "busy", told apart
     /// by its message.
