@@ -112,9 +112,18 @@ pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option
     }
 }
 
+/// How long to wait before sending a throttled call again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttled {
+    pub delay: Duration,
+    /// The server said when (`retryAfterSeconds` or `Retry-After`): after `delay` its quota has
+    /// room for the call, so the client's own per-operation pacing must not add to it.
+    pub directed: bool,
+}
+
 /// Whether a failed call was throttled (HTTP 429, not a hard quota), and how long to wait before
 /// sending it again: what the server asked (capped at 30 s), else 1 to 1.5 s.
-pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Duration> {
+pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Throttled> {
     let r = match err {
         SdkError::ServiceError(e) => e.raw(),
         SdkError::ResponseError(e) => e.raw(),
@@ -130,8 +139,14 @@ pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Duration> {
         r.body().bytes().unwrap_or_default(),
     ) {
         Decision::Forbid => None,
-        Decision::After(d) => Some(d),
-        Decision::Default => Some(Duration::from_secs(1).mul_f64(1.0 + fastrand::f64() * 0.5)),
+        Decision::After(delay) => Some(Throttled {
+            delay,
+            directed: true,
+        }),
+        Decision::Default => Some(Throttled {
+            delay: Duration::from_secs(1).mul_f64(1.0 + fastrand::f64() * 0.5),
+            directed: false,
+        }),
     }
 }
 
