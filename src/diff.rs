@@ -45,14 +45,16 @@ pub struct Change {
 }
 
 /// Terraform's getAction: absent → create; present and unwanted → delete; equal → nothing;
-/// a difference that can only be made by recreating → replace; otherwise update.
+/// a difference that can only be made by recreating → replace; otherwise update. "Equal" is the
+/// typed values' `==` (both sides normalised, see [`normalise`]): the display strings of
+/// [`Resource::attrs`] never decide an action.
 pub fn action(desired: Option<&Resource>, live: Option<&Resource>) -> Option<Action> {
     match (desired, live) {
         (None, None) => None,
         (Some(_), None) => Some(Action::Create),
         (None, Some(l)) if l.account_wide() => None,
         (None, Some(_)) => Some(Action::Delete),
-        (Some(d), Some(l)) if d.attrs() == l.attrs() => None,
+        (Some(d), Some(l)) if d == l => None,
         (Some(d), Some(l)) if replaced_to_change(d, l) => Some(Action::Replace),
         (Some(_), Some(_)) => Some(Action::Update),
     }
@@ -85,8 +87,10 @@ fn replaced_to_change(desired: &Resource, live: &Resource) -> bool {
     }
 }
 
-/// Makes `live` comparable with `desired`: keeps only the tags stackctl manages, and adopts what
-/// the file leaves unmanaged (a log retention it does not set).
+/// Makes `live` comparable with `desired`: keeps only the tags stackctl manages. A live invoke
+/// permission does not carry its route (Lambda's policy holds only the statement id and the
+/// source ARN, which `ANY` and `{var}` make lossy): it takes the desired one, which the statement
+/// id in the address already pins (see [`crate::model::statement_id`]).
 pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
     let mut live = live.clone();
     let keep = |tags: &mut BTreeMap<String, String>, wanted: &BTreeMap<String, String>| {
@@ -102,17 +106,30 @@ pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
             keep(&mut l.tags, &d.tags)
         }
         (Resource::ScheduleRule(d), Resource::ScheduleRule(l)) => keep(&mut l.tags, &d.tags),
+        (Resource::Permission(d), Resource::Permission(l)) => {
+            l.verb.clone_from(&d.verb);
+            l.path.clone_from(&d.path);
+        }
         _ => {}
     }
     live
 }
 
+/// Makes `desired` comparable with `live`: adopts what the file leaves unmanaged (a log retention
+/// it does not set) and the identifiers only AWS assigns (a mapping's UUID, a subscription's ARN).
 fn normalise_desired(desired: &Resource, live: &Resource) -> Resource {
     let mut desired = desired.clone();
-    if let (Resource::LogGroup(d), Resource::LogGroup(l)) = (&mut desired, live)
-        && d.retention_days.is_none()
-    {
-        d.retention_days = l.retention_days;
+    match (&mut desired, live) {
+        (Resource::LogGroup(d), Resource::LogGroup(l)) if d.retention_days.is_none() => {
+            d.retention_days = l.retention_days;
+        }
+        (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
+            d.uuid.clone_from(&l.uuid);
+        }
+        (Resource::SnsSubscription(d), Resource::SnsSubscription(l)) => {
+            d.subscription_arn.clone_from(&l.subscription_arn);
+        }
+        _ => {}
     }
     desired
 }
@@ -288,6 +305,96 @@ mod tests {
         for (d, l, want) in cases {
             assert_eq!(action(d.as_ref(), l.as_ref()), want, "{d:?} vs {l:?}");
         }
+    }
+
+    /// The plan shows placeholders for absent values (`(none)`, `(known after apply)`): a value
+    /// spelled like its placeholder renders the same label, and must still be a change.
+    #[test]
+    fn a_display_label_does_not_decide_the_action() {
+        let settings = |arn: Option<&str>| {
+            Resource::AccountSettings(AccountSettings {
+                cloudwatch_role_arn: arn.map(str::to_string),
+            })
+        };
+        let permission = |arn: Option<&str>| {
+            Resource::Permission(Permission {
+                function: "s-f".into(),
+                statement_id: statement_id("GET", "/a"),
+                source_arn: arn.map(str::to_string),
+                verb: "GET".into(),
+                path: "/a".into(),
+            })
+        };
+        let cases = [
+            (settings(None), settings(Some("(none)")), Action::Update),
+            // Permissions have no update call.
+            (
+                permission(None),
+                permission(Some(KNOWN_AFTER_APPLY)),
+                Action::Replace,
+            ),
+        ];
+        for (desired, live, want) in cases {
+            assert_eq!(desired.attrs(), live.attrs(), "the same label");
+            assert_eq!(
+                action(Some(&desired), Some(&live)),
+                Some(want),
+                "{desired:?} vs {live:?}"
+            );
+        }
+    }
+
+    /// What the live readers cannot know (a permission's route) and what only AWS assigns (a
+    /// mapping's UUID, a subscription's ARN) is never a change.
+    #[test]
+    fn unread_routes_and_live_ids_are_no_change() {
+        let arn = "arn:aws:execute-api:us-east-1:1:api/*/GET/a";
+        let desired = Resource::Permission(Permission {
+            function: "s-f".into(),
+            statement_id: statement_id("GET", "/a"),
+            source_arn: Some(arn.into()),
+            verb: "GET".into(),
+            path: "/a".into(),
+        });
+        let policy = serde_json::json!({"Statement": [{
+            "Sid": statement_id("GET", "/a"),
+            "Condition": {"ArnLike": {"AWS:SourceArn": arn}},
+        }]});
+        let live: Vec<Resource> =
+            crate::live::lambda::parse_permissions("s-f", &policy.to_string())
+                .into_iter()
+                .map(Resource::Permission)
+                .collect();
+        assert_eq!(live.len(), 1);
+        assert!(diff(&[desired], &live, &BTreeSet::new()).is_empty());
+
+        let mapping = |uuid: Option<&str>| {
+            Resource::EventSourceMapping(crate::model_events::EventSourceMapping {
+                function: "s-f".into(),
+                source_arn: "arn:aws:sqs:us-east-1:1:q".into(),
+                batch_size: 10,
+                max_batching_window_s: 0,
+                report_batch_item_failures: false,
+                enabled: true,
+                starting_position: None,
+                tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+                uuid: uuid.map(str::to_string),
+            })
+        };
+        let subscription = |arn: Option<&str>| {
+            Resource::SnsSubscription(crate::model_events::SnsSubscription {
+                function: "s-f".into(),
+                topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
+                filter_policy: None,
+                subscription_arn: arn.map(str::to_string),
+            })
+        };
+        let changes = diff(
+            &[mapping(None), subscription(None)],
+            &[mapping(Some("u-1")), subscription(Some("arn:s"))],
+            &BTreeSet::new(),
+        );
+        assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]
