@@ -8,7 +8,11 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub const PLAN_FORMAT: u32 = 1;
+mod inputs;
+pub use inputs::attach;
+
+/// The saved plan's format (`plan --out`): 2 since steps carry their packages.
+pub const PLAN_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -22,6 +26,14 @@ pub struct Step {
     pub depends_on: Vec<usize>,
     pub desired: Option<Resource>,
     pub live: Option<Resource>,
+    /// A function to create or update: the package the plan built, which apply uploads (see
+    /// [`attach`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<crate::package::PackageRef>,
+    /// An s3 notification to delete whose function's invoke permission on the bucket another of
+    /// the file's entries still uses: the permission stays (see [`attach`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permission_shared: bool,
 }
 
 impl Step {
@@ -143,6 +155,8 @@ pub fn build(mut changes: Vec<Change>) -> Result<Vec<Step>> {
                 depends_on: deps[i].iter().map(|d| position[d]).collect(),
                 desired: c.desired,
                 live: c.live,
+                package: None,
+                permission_shared: false,
             }
         })
         .collect())

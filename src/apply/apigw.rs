@@ -215,7 +215,7 @@ async fn tagged_apis(ctx: &Ctx) -> Result<Vec<(String, i64)>> {
     let apis = crate::live::list_rest_apis(&ctx.aws).await?;
     let mut found: Vec<(String, i64)> = apis
         .iter()
-        .filter(|a| crate::names::is_owned(a.tags(), &ctx.config.name))
+        .filter(|a| crate::names::is_owned(a.tags(), &ctx.stack))
         .filter_map(|a| {
             let created = a.created_date().map(|d| d.secs()).unwrap_or(i64::MAX);
             a.id().map(|id| (id.to_string(), created))

@@ -32,20 +32,6 @@ fn answer(status: u16, error_type: Option<&str>, body: &str) -> ReplayEvent {
     ReplayEvent::new(Request::new(SdkBody::empty()), response)
 }
 
-/// A stack file with one function, in a temporary directory (the config checks `source`).
-fn config(dir: &tempfile::TempDir) -> StackConfig {
-    std::fs::create_dir_all(dir.path().join("a")).unwrap();
-    std::fs::write(
-        dir.path().join("a/index.py"),
-        "def handler(e, c):\n    return {}\n",
-    )
-    .unwrap();
-    let path = dir.path().join("stack.toml");
-    let text = "[stack]\nname = \"s\"\n\n[functions.a]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"a\"\n";
-    std::fs::write(&path, text).unwrap();
-    StackConfig::parse(&path, text).expect("a valid stack file")
-}
-
 async fn aws(client: &StaticReplayClient) -> Aws {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(client.clone())
@@ -77,8 +63,7 @@ fn plan_of(steps: Vec<Step>, ids: crate::live::Ids) -> Plan {
 
 /// Runs `plan` with the replay client; the outcome and every request sent (method, path).
 async fn apply(plan: &Plan, client: &StaticReplayClient) -> (Outcome, Vec<(String, String)>) {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Arc::new(Ctx::new(aws(client).await, config(&dir), plan));
+    let ctx = Arc::new(Ctx::new(aws(client).await, plan));
     let outcome = run(plan, ctx, 4, |_| {}).await;
     let sent = client
         .actual_requests()
@@ -161,8 +146,7 @@ async fn a_lost_create_response_is_looked_up_not_sent_again() {
         ),
     ]);
     let plan = plan_of(steps, ids);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Arc::new(Ctx::new(aws(&client).await, config(&dir), &plan));
+    let ctx = Arc::new(Ctx::new(aws(&client).await, &plan));
     let outcome = run(&plan, ctx.clone(), 4, |_| {}).await;
     assert!(outcome.ok(), "{outcome:?}");
     let sent: Vec<(String, String)> = client
