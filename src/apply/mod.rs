@@ -19,6 +19,7 @@ mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod rest_api;
 mod s3;
 mod schedules;
 mod sns;
