@@ -1,6 +1,7 @@
-//! API Gateway steps, every call paced to the account's quotas: the REST API (a new one's model in
-//! one PutRestApi), its resources, gateway responses and the account's logging role setting;
-//! methods are in `method.rs`, the stage and its deployments in `stage.rs`.
+//! API Gateway steps, every call paced to the account's quotas: the dispatch of every API Gateway
+//! step, the API's resources, gateway responses and the account's logging role setting; the REST
+//! API itself is in `rest_api.rs`, methods in `method.rs`, the stage and its deployments in
+//! `stage.rs`.
 
 use super::rest_api::{create_api, delete_api, update_api};
 use super::{Ctx, method, stage};
