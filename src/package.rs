@@ -39,10 +39,13 @@ pub struct PackageRef {
 
 impl PackageRef {
     /// Writes `package`'s zip to `path` (creating its directory; through a temporary file renamed
-    /// into place, so a reader never sees half a zip) and refers to it. Errors: the directory or
-    /// file cannot be written.
+    /// into place, so a reader never sees half a zip) and refers to it by absolute path, so a
+    /// saved plan names the same file from any working directory. Errors: the directory or file
+    /// cannot be written.
     pub fn write(path: PathBuf, package: &Package) -> Result<PackageRef> {
-        let dir = path.parent().unwrap_or(Path::new("."));
+        let path = std::path::absolute(&path)
+            .with_context(|| format!("cannot resolve {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("/"));
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("cannot write in {}", dir.display()))?;
