@@ -5,19 +5,9 @@ use crate::model::*;
 
 fn function(memory: i32) -> Resource {
     Resource::Function(Function {
-        name: "s-f".into(),
-        runtime: "nodejs20.x".into(),
-        handler: "index.handler".into(),
         memory_mb: memory,
-        timeout_s: 3,
-        description: String::new(),
         environment: BTreeMap::from([("TOKEN".into(), "s3cret".into())]),
-        role_arn: "arn:aws:iam::1:role/r".into(),
-        code_sha256: "abc".into(),
-        architecture: Architecture::X86_64,
-        layers: Vec::new(),
-        tracing: false,
-        tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+        ..crate::model::fixtures::function("s-f")
     })
 }
 
@@ -161,7 +151,7 @@ fn unread_routes_and_live_ids_are_no_change() {
             report_batch_item_failures: false,
             enabled: true,
             starting_position: None,
-            tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+            tags: crate::model::fixtures::tags(),
             uuid: uuid.map(str::to_string),
         })
     };
@@ -208,7 +198,7 @@ fn a_renamed_api_is_updated_in_place() {
         Resource::RestApi(RestApi {
             name: name.into(),
             endpoint_type: "REGIONAL".into(),
-            tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+            tags: crate::model::fixtures::tags(),
         })
     };
     let changes = diff(&[api("new")], &[api("old")], &BTreeSet::new());
@@ -223,7 +213,7 @@ fn unmanaged_log_retention_is_adopted_not_changed() {
         Resource::LogGroup(LogGroup {
             name: "/aws/lambda/s-f".into(),
             retention_days: days,
-            tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
+            tags: crate::model::fixtures::tags(),
         })
     };
     assert!(diff(&[group(None)], &[group(Some(7))], &BTreeSet::new()).is_empty());

@@ -8,9 +8,7 @@ use crate::model::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-fn tags() -> Tags {
-    BTreeMap::from([(STACK_TAG.into(), "s".into())])
-}
+use crate::model::fixtures::tags;
 
 /// A generated stack: which functions, which routed paths (each routed to one function), and
 /// each function's memory (so two stacks differ in attributes too, not only in membership).
@@ -70,19 +68,8 @@ fn resources(s: &Shape) -> Vec<Resource> {
             tags: tags(),
         }));
         out.push(Resource::Function(Function {
-            name: name.clone(),
-            runtime: "python3.12".into(),
-            handler: "index.handler".into(),
             memory_mb: *memory,
-            timeout_s: 3,
-            description: String::new(),
-            environment: BTreeMap::new(),
-            role_arn: format!("arn:aws:iam::1:role/{name}-exec"),
-            code_sha256: "x".into(),
-            architecture: Architecture::X86_64,
-            layers: Vec::new(),
-            tracing: false,
-            tags: tags(),
+            ..crate::model::fixtures::function(name)
         }));
     }
     if s.routes.is_empty() {

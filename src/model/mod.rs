@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 mod address;
 mod attrs;
+#[cfg(test)]
+pub mod fixtures;
 mod policy_json;
 
 pub use address::{Address, Kind};
