@@ -11,12 +11,14 @@ use std::collections::BTreeMap;
 use crate::model::fixtures::tags;
 
 /// A generated stack: which functions, which routed paths (each routed to one function), and
-/// each function's memory (so two stacks differ in attributes too, not only in membership).
+/// each function's memory (so two stacks differ in attributes too, not only in membership), and
+/// which functions a queue and a topic invoke.
 #[derive(Debug, Clone)]
 struct Shape {
     functions: BTreeMap<String, i32>,
     routes: BTreeMap<String, String>,
     stage: Option<String>,
+    with_events: BTreeSet<String>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -28,8 +30,15 @@ fn shape() -> impl Strategy<Value = Shape> {
         paths,
         prop::collection::vec(0usize..3, 4),
         prop::option::of(prop::sample::select(vec!["m1", "m2"])),
+        prop::collection::vec(any::<bool>(), 3),
     )
-        .prop_map(|(names, memory, paths, targets, stage)| {
+        .prop_map(|(names, memory, paths, targets, stage, events)| {
+            let with_events = names
+                .iter()
+                .zip(events)
+                .filter(|(_, e)| *e)
+                .map(|(n, _)| format!("s-{n}"))
+                .collect();
             let functions: BTreeMap<String, i32> = names
                 .iter()
                 .zip(memory)
@@ -49,6 +58,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 functions,
                 routes,
                 stage: stage.map(str::to_string),
+                with_events,
             }
         })
 }
@@ -71,6 +81,29 @@ fn resources(s: &Shape) -> Vec<Resource> {
             memory_mb: *memory,
             ..crate::model::fixtures::function(name)
         }));
+        if s.with_events.contains(name) {
+            out.push(Resource::EventSourceMapping(
+                crate::model_events::EventSourceMapping {
+                    function: name.clone(),
+                    source_arn: "arn:aws:sqs:us-east-1:1:jobs".into(),
+                    batch_size: 10,
+                    max_batching_window_s: 0,
+                    report_batch_item_failures: false,
+                    enabled: true,
+                    starting_position: None,
+                    tags: tags(),
+                    uuid: None,
+                },
+            ));
+            out.push(Resource::SnsSubscription(
+                crate::model_events::SnsSubscription {
+                    function: name.clone(),
+                    topic_arn: "arn:aws:sns:us-east-1:1:news".into(),
+                    filter_policy: None,
+                    subscription_arn: None,
+                },
+            ));
+        }
     }
     if s.routes.is_empty() {
         return out;
@@ -137,8 +170,9 @@ fn policy(function: &str) -> String {
 
 /// `desired` as the live readers return it: each function's invoke permissions parsed by
 /// [`crate::live::lambda::parse_permissions`] from the policy Lambda holds (which has no route),
-/// and each role's policy canonicalised from the form IAM returns (keys in another order,
-/// indented, one-element lists as bare values).
+/// each role's policy canonicalised from the form IAM returns (keys in another order, indented,
+/// one-element lists as bare values), and the ids AWS assigns (a mapping's UUID, a
+/// subscription's ARN) filled in.
 fn as_read(desired: &[Resource]) -> Vec<Resource> {
     let mut out = Vec::new();
     let mut statements: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
@@ -166,6 +200,18 @@ fn as_read(desired: &[Resource]) -> Vec<Resource> {
                     ..role.clone()
                 }));
             }
+            Resource::EventSourceMapping(m) => out.push(Resource::EventSourceMapping(
+                crate::model_events::EventSourceMapping {
+                    uuid: Some(format!("uuid-{}", m.function)),
+                    ..m.clone()
+                },
+            )),
+            Resource::SnsSubscription(s) => out.push(Resource::SnsSubscription(
+                crate::model_events::SnsSubscription {
+                    subscription_arn: Some(format!("{}:{}", s.topic_arn, s.function)),
+                    ..s.clone()
+                },
+            )),
             other => out.push(other.clone()),
         }
     }
@@ -192,6 +238,8 @@ fn needs(a: &Resource, b: &Resource) -> bool {
             c.path.rsplit_once('/').map(|(parent, _)| parent) == Some(p.path.as_str())
         }
         (Resource::Permission(p), Resource::Function(f)) => p.function == f.name,
+        (Resource::EventSourceMapping(m), Resource::Function(f)) => m.function == f.name,
+        (Resource::SnsSubscription(s), Resource::Function(f)) => s.function == f.name,
         (
             Resource::Method(_) | Resource::ApiResource(_) | Resource::Stage(_),
             Resource::RestApi(_),
