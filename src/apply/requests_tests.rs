@@ -203,21 +203,7 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
             tags: tags(),
         }),
         stack()[0].clone(),
-        Resource::Function(crate::model::Function {
-            name: "s-a".into(),
-            runtime: "python3.12".into(),
-            handler: "index.handler".into(),
-            memory_mb: 128,
-            timeout_s: 3,
-            description: String::new(),
-            environment: Default::default(),
-            role_arn: "arn:aws:iam::123456789012:role/s-a-exec".into(),
-            code_sha256: "x".into(),
-            architecture: Default::default(),
-            layers: Vec::new(),
-            tracing: false,
-            tags: tags(),
-        }),
+        Resource::Function(crate::model::fixtures::function("s-a")),
     ];
     let steps = build(diff(&[], &live, &Default::default())).unwrap();
     let ok = "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>";
