@@ -237,12 +237,10 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
     );
 }
 
-/// A code change uploads exactly the zip the plan built (the step carries its path and hash):
-/// apply needs neither the stack file nor the function's source, and packages nothing.
-#[tokio::test]
-async fn a_code_change_uploads_the_package_the_plan_built() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("src");
+/// A plan that changes function `s-a`'s code: the source in `dir/src` is packaged to
+/// `dir/packages/s-a.zip` as a plan does; the steps and the package built.
+fn code_change_plan(dir: &std::path::Path) -> (Plan, crate::package::Package) {
+    let source = dir.join("src");
     std::fs::create_dir(&source).unwrap();
     std::fs::write(
         source.join("index.py"),
@@ -250,8 +248,7 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
     )
     .unwrap();
     let built = crate::package::package(&source).unwrap();
-    let package =
-        crate::package::PackageRef::write(dir.path().join("packages/s-a.zip"), &built).unwrap();
+    let package = crate::package::PackageRef::write(dir.join("packages/s-a.zip"), &built).unwrap();
     let live = crate::model::fixtures::function("s-a");
     let desired = crate::model::Function {
         code_sha256: built.sha256.clone(),
@@ -263,12 +260,18 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
         &Default::default(),
     ))
     .unwrap();
-    crate::plan::attach(
-        &mut steps,
-        &[],
-        &std::collections::BTreeMap::from([("s-a".to_string(), package)]),
-    );
-    std::fs::remove_dir_all(&source).unwrap();
+    let packages = std::collections::BTreeMap::from([("s-a".to_string(), package)]);
+    crate::plan::attach(&mut steps, &[], &packages);
+    (plan_of(steps, Default::default()), built)
+}
+
+/// A code change uploads exactly the zip the plan built (the step carries its path and hash):
+/// apply needs neither the stack file nor the function's source, and packages nothing.
+#[tokio::test]
+async fn a_code_change_uploads_the_package_the_plan_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, built) = code_change_plan(dir.path());
+    std::fs::remove_dir_all(dir.path().join("src")).unwrap();
     let client = StaticReplayClient::new(vec![
         answer(200, None, r#"{"FunctionName":"s-a","RevisionId":"r2"}"#),
         answer(
@@ -277,7 +280,7 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
             r#"{"Configuration":{"FunctionName":"s-a","State":"Active","LastUpdateStatus":"Successful","RevisionId":"r3"}}"#,
         ),
     ]);
-    let (outcome, _) = apply(&plan_of(steps, Default::default()), &client).await;
+    let (outcome, _) = apply(&plan, &client).await;
     assert!(outcome.ok(), "{outcome:?}");
     let sent: Vec<String> = client.actual_requests().map(operation).collect();
     assert_eq!(
@@ -290,14 +293,8 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
     let upload = client.actual_requests().next().unwrap();
     let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
     use base64::Engine;
-    assert_eq!(
-        body["ZipFile"].as_str(),
-        Some(
-            base64::engine::general_purpose::STANDARD
-                .encode(&built.zip)
-                .as_str()
-        )
-    );
+    let zip = base64::engine::general_purpose::STANDARD.encode(&built.zip);
+    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
 }
 
 /// A package rewritten since the plan (another plan of the stack, with other code) is refused
@@ -305,37 +302,15 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
 #[tokio::test]
 async fn a_package_rewritten_since_the_plan_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("src");
-    std::fs::create_dir(&source).unwrap();
-    std::fs::write(source.join("index.py"), "1").unwrap();
-    let path = dir.path().join("packages/s-a.zip");
-    let built = crate::package::package(&source).unwrap();
-    let package = crate::package::PackageRef::write(path.clone(), &built).unwrap();
-    std::fs::write(&path, b"other bytes").unwrap();
-    let live = crate::model::fixtures::function("s-a");
-    let desired = crate::model::Function {
-        code_sha256: built.sha256.clone(),
-        ..live.clone()
-    };
-    let mut steps = build(diff(
-        &[Resource::Function(desired)],
-        &[Resource::Function(live)],
-        &Default::default(),
-    ))
-    .unwrap();
-    crate::plan::attach(
-        &mut steps,
-        &[],
-        &std::collections::BTreeMap::from([("s-a".to_string(), package)]),
-    );
+    let (plan, _) = code_change_plan(dir.path());
+    std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
     let client = StaticReplayClient::new(Vec::new());
-    let (outcome, sent) = apply(&plan_of(steps, Default::default()), &client).await;
+    let (outcome, sent) = apply(&plan, &client).await;
     assert_eq!(sent, Vec::<(String, String)>::new());
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    let message = &outcome.failed[0].1;
     assert!(
-        outcome.failed[0]
-            .1
-            .contains("changed since the plan was made"),
+        message.contains("changed since the plan was made"),
         "{outcome:?}"
     );
 }
