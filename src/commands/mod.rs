@@ -218,8 +218,8 @@ fn confirm(question: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
-async fn execute(aws: Aws, config: StackConfig, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
-    let ctx = Arc::new(Ctx::new(aws, config, plan));
+async fn execute(aws: Aws, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
+    let ctx = Arc::new(Ctx::new(aws, plan));
     let mut progress = render::Progress::new();
     let outcome = apply::run(plan, ctx.clone(), parallelism as usize, |e| {
         progress.event(e)
@@ -268,7 +268,7 @@ async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
     if args.plan_file.is_none() {
         confirm("Apply these changes?", args.yes)?;
     }
-    let ctx = execute(aws.clone(), config.clone(), &plan, g.parallelism).await?;
+    let ctx = execute(aws.clone(), &plan, g.parallelism).await?;
     render::out_line(render::applied_line(&plan));
     print_urls(&aws, &config, ctx.api_id().ok().as_deref());
     Ok(Status::Ok)
@@ -309,7 +309,7 @@ async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
         &format!("Destroy everything stack {} owns?", plan.stack),
         args.yes,
     )?;
-    execute(aws, config, &plan, g.parallelism).await?;
+    execute(aws, &plan, g.parallelism).await?;
     render::out_line(format!(
         "Destroy complete. {} resources deleted.",
         plan.summary.delete
