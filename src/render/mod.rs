@@ -41,12 +41,7 @@ pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
         }
     };
     if let Some(config) = e.downcast_ref::<crate::config::ConfigError>() {
-        let text = config.to_string();
-        return if colour {
-            colour_error_header(&text)
-        } else {
-            text
-        };
+        return config.render(colour && console::colors_enabled_stderr());
     }
     let mut text = if colour {
         format!("{} {e:#}", header("error:"))
@@ -62,16 +57,6 @@ pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
         );
     }
     text
-}
-
-fn colour_error_header(text: &str) -> String {
-    text.lines()
-        .map(|l| match l.strip_prefix("error:") {
-            Some(rest) => format!("{}{}", style("error:").red().bold(), rest),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub fn outcome(plan: &Plan, outcome: &Outcome) -> String {
