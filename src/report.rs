@@ -32,10 +32,22 @@ pub enum Event {
     },
 }
 
+/// Where an event stands in an activity that takes a while (a spinner's worth): installs of
+/// several functions can run at once, so each is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity<'a> {
+    Starts(&'a str),
+    Ends(&'a str),
+}
+
 impl Event {
-    /// The event starts something that runs until the next event (a spinner's worth).
-    pub fn starts_activity(&self) -> bool {
-        matches!(self, Event::Installing { .. })
+    /// The activity this event starts or ends, if any.
+    pub fn activity(&self) -> Option<Activity<'_>> {
+        match self {
+            Event::Installing { function, .. } => Some(Activity::Starts(function)),
+            Event::Installed { function, .. } => Some(Activity::Ends(function)),
+            _ => None,
+        }
     }
 }
 

@@ -267,7 +267,7 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
         return Ok(Status::Ok);
     }
     if !p.is_quiet() {
-        p.out(render::plan_text(&plan));
+        p.result(&render::PlanView(&plan))?;
     }
     if args.plan_file.is_none() {
         confirm(p, "Apply these changes?", args.yes)?;
@@ -307,7 +307,7 @@ async fn destroy(g: &Global, p: &Printer, args: &DestroyArgs) -> Result<Status> 
         return Ok(Status::Ok);
     }
     if !p.is_quiet() {
-        p.out(render::plan_text(&plan));
+        p.result(&render::PlanView(&plan))?;
     }
     confirm(
         p,

@@ -6,22 +6,37 @@ use super::ColorChoice;
 use crate::aws::Call;
 use crate::report;
 use console::style;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Results go to stdout; progress, notices, prompts and errors to stderr. Cheap to clone: clones
-/// share the running activity spinner.
+/// share the running activities' spinners.
 #[derive(Clone, Default)]
 pub struct Printer {
     quiet: bool,
     verbose: bool,
     json: bool,
-    /// The spinner of a running [`report::Event`] activity (a dependency install), on a terminal.
-    activity: Arc<Mutex<Option<ProgressBar>>>,
+    activities: Arc<Mutex<Activities>>,
+}
+
+/// The spinners of running [`report::Activity`]s (dependency installs), on a terminal.
+#[derive(Default)]
+struct Activities {
+    multi: MultiProgress,
+    bars: BTreeMap<String, ProgressBar>,
+}
+
+impl Activities {
+    fn clear(&mut self) {
+        for (_, bar) in std::mem::take(&mut self.bars) {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl Printer {
@@ -134,9 +149,10 @@ impl Printer {
     }
 
     /// A failed command's error on stderr, worded by [`super::error_text`] (styled only when
-    /// colour is on).
+    /// colour is on). Spinners still running (an install that failed) are cleared first.
     pub fn error(&self, e: &anyhow::Error) {
-        self.suspend(|| eprintln!("{}", super::error_text(e, true)));
+        self.activities.lock().expect("activities").clear();
+        eprintln!("{}", super::error_text(e, true));
     }
 
     /// What the AWS layer calls after each call: with `-v`, a line per call (see
@@ -167,35 +183,39 @@ impl Printer {
 
     /// Shows an event library code reported: an activity that starts gets a spinner with the
     /// elapsed time on a terminal (installs take minutes), a line otherwise; the line it ends
-    /// with replaces the spinner. Silenced by -q.
+    /// with replaces its spinner. Silenced by -q.
     pub fn report(&self, event: &report::Event) {
         if self.quiet {
             return;
         }
-        let mut activity = self.activity.lock().expect("activity");
-        if let Some(bar) = activity.take() {
-            bar.finish_and_clear();
+        let mut running = self.activities.lock().expect("activities");
+        match event.activity() {
+            Some(report::Activity::Starts(name)) if std::io::stderr().is_terminal() => {
+                let bar = running.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}")
+                        .expect("valid template"),
+                );
+                bar.set_message(event.to_string());
+                bar.enable_steady_tick(Duration::from_millis(100));
+                if let Some(old) = running.bars.insert(name.to_string(), bar) {
+                    old.finish_and_clear();
+                }
+                return;
+            }
+            Some(report::Activity::Ends(name)) => {
+                if let Some(bar) = running.bars.remove(name) {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
         }
-        if event.starts_activity() && std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}")
-                    .expect("valid template"),
-            );
-            bar.set_message(event.to_string());
-            bar.enable_steady_tick(Duration::from_millis(100));
-            *activity = Some(bar);
-        } else {
-            eprintln!("{event}");
-        }
+        running.multi.suspend(|| eprintln!("{event}"));
     }
 
-    /// Runs `f` (which writes to stderr) with any activity spinner hidden meanwhile.
+    /// Runs `f` (which writes to stderr) with the activity spinners hidden meanwhile.
     fn suspend(&self, f: impl FnOnce()) {
-        match &*self.activity.lock().expect("activity") {
-            Some(bar) => bar.suspend(f),
-            None => f(),
-        }
+        self.activities.lock().expect("activities").multi.suspend(f)
     }
 
     /// Apply's progress display, with this printer's options.
