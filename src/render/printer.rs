@@ -223,3 +223,49 @@ impl Printer {
         super::Progress::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The rule this module exists for, checked over the source: outside `render/` and `main.rs`
+    /// nothing writes to stdout or stderr or exits the process (library code returns values or
+    /// reports events; the command layer hands them to the printer).
+    #[test]
+    fn only_the_printer_prints() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let writes = [
+            "println!",
+            "print!(",
+            "eprint!(",
+            "eprintln!",
+            "io::stdout()",
+            "io::stderr()",
+            "process::exit",
+            "render::info(",
+            "render::out(",
+            "render::err(",
+        ];
+        let mut found = Vec::new();
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.expect("src is readable");
+            let path = entry.path();
+            let rel = path.strip_prefix(&src).expect("under src");
+            if path.extension().is_none_or(|e| e != "rs")
+                || rel.starts_with("render")
+                || rel == std::path::Path::new("main.rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).expect("a source file");
+            for (n, line) in text.lines().enumerate() {
+                if writes.iter().any(|w| line.contains(w)) {
+                    found.push(format!("src/{}:{}: {}", rel.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "printing outside render/:\n{}",
+            found.join("\n")
+        );
+    }
+}
