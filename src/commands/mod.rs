@@ -119,13 +119,13 @@ fn validate(g: &Global, p: &Printer) -> Result<Status> {
     let envs = StackConfig::environments(&text);
     if env(g).is_some() || envs.is_empty() {
         let config = load(g)?;
-        p.out_line(valid_line(g, &config));
+        p.result(&Valid::of(g, &config))?;
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
     for env in &envs {
         match StackConfig::load_env(&g.file, Some(env)) {
-            Ok(config) => p.out_line(valid_line(g, &config)),
+            Ok(config) => p.result(&Valid::of(g, &config))?,
             Err(e) => {
                 p.error(&e);
                 failed.push(env.as_str());
@@ -142,24 +142,49 @@ fn validate(g: &Global, p: &Printer) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-fn valid_line(g: &Global, config: &StackConfig) -> String {
-    let routes: usize = config
-        .api
-        .as_ref()
-        .map_or(0, |a| a.routes.iter().map(|r| r.methods.len()).sum());
-    let env = config
-        .env
-        .as_ref()
-        .map_or(String::new(), |e| format!(" (env {e})"));
-    format!(
-        "{}{env} is valid: stack {}, {} function{}, {} route{}.",
-        g.file.display(),
-        config.name,
-        config.functions.len(),
-        if config.functions.len() == 1 { "" } else { "s" },
-        routes,
-        if routes == 1 { "" } else { "s" }
-    )
+/// `stackctl validate`'s result for one file (and environment): what it declares.
+#[derive(Debug, serde::Serialize)]
+struct Valid {
+    file: std::path::PathBuf,
+    env: Option<String>,
+    stack: String,
+    functions: usize,
+    /// Route methods: `methods = ["GET", "POST"]` on one path counts two.
+    routes: usize,
+}
+
+impl Valid {
+    fn of(g: &Global, config: &StackConfig) -> Valid {
+        Valid {
+            file: g.file.clone(),
+            env: config.env.clone(),
+            stack: config.name.clone(),
+            functions: config.functions.len(),
+            routes: config
+                .api
+                .as_ref()
+                .map_or(0, |a| a.routes.iter().map(|r| r.methods.len()).sum()),
+        }
+    }
+}
+
+impl std::fmt::Display for Valid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        write!(f, "{}", self.file.display())?;
+        if let Some(env) = &self.env {
+            write!(f, " (env {env})")?;
+        }
+        write!(
+            f,
+            " is valid: stack {}, {} function{}, {} route{}.",
+            self.stack,
+            self.functions,
+            plural(self.functions),
+            self.routes,
+            plural(self.routes)
+        )
+    }
 }
 
 async fn plan(g: &Global, p: &Printer, args: &PlanArgs) -> Result<Status> {
