@@ -73,11 +73,6 @@ impl Printer {
         self.quiet
     }
 
-    /// Whether colour is on (stdout's setting; stderr's is the same).
-    pub fn colour(&self) -> bool {
-        console::colors_enabled()
-    }
-
     /// A command's result on stdout: pretty JSON with `--json`, else its text (a newline is
     /// added when the text does not end with one). Errors: stdout is closed (a pipe's reader
     /// stopped) or cannot be written.
