@@ -308,6 +308,26 @@ mod tests {
     }
 
     #[test]
+    fn notices_read_as_before_and_only_polling_is_a_detail() {
+        let missing = Notice::Missing {
+            label: "s-a".into(),
+            why: "not deployed".into(),
+            waiting: true,
+        };
+        assert_eq!(missing.to_string(), "s-a: not deployed; waiting for it");
+        assert!(!missing.is_detail());
+        let following = Notice::Following {
+            labels: vec!["s-a".into(), "api/prod".into()],
+        };
+        assert_eq!(
+            following.to_string(),
+            "Following s-a, api/prod (Ctrl-C to stop) ..."
+        );
+        let polling = Notice::Polling { why: "no".into() };
+        assert!(polling.is_detail());
+    }
+
+    #[test]
     fn api_needs_a_deployed_api() {
         let e = crate::render::error_text(&sources(&config(), &[], true, None).unwrap_err(), false);
         assert!(e.contains("stackctl apply"), "{e}");
