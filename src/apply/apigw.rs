@@ -6,7 +6,7 @@
 use super::rest_api::{create_api, delete_api, update_api};
 use super::{Ctx, method, stage};
 use crate::aws::Service::ApiGateway;
-use crate::aws::retry::{after_failure, retry};
+use crate::aws::retry::{Backoff, retry};
 use crate::aws::{Absent, AwsError, call_name, describe};
 use crate::diff::Action;
 use crate::model::*;
@@ -87,7 +87,7 @@ where
     LFut: Future<Output = Result<Option<T>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let mut attempt = 1;
+    let mut backoff = Backoff::attempts(CREATE_ATTEMPTS);
     loop {
         let err = match ctx.aws.pacer.send(op, &mut send).await {
             Ok(v) => return Ok(v),
@@ -96,12 +96,9 @@ where
         if let Some(found) = lookup().await? {
             return Ok(found);
         }
-        match after_failure(&err, attempt) {
-            Some(delay) if attempt < CREATE_ATTEMPTS => {
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            _ => return Err(describe(call_name(ApiGateway, op, what), &err).into()),
+        match backoff.after_failure(&err) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(describe(call_name(ApiGateway, op, what), &err).into()),
         }
     }
 }

@@ -55,7 +55,8 @@ const THROTTLE_REPORT_EVERY: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub done: Vec<usize>,
-    pub failed: Vec<(usize, String)>,
+    /// The steps that failed, with their errors (worded for a person by the printer).
+    pub failed: Vec<(usize, anyhow::Error)>,
     pub skipped: Vec<usize>,
     pub interrupted: bool,
     /// A second Ctrl-C stopped the run at once, dropping the steps in flight; like a killed
@@ -304,9 +305,7 @@ pub async fn run(
             Err(e) => {
                 state[i] = State::Failed;
                 report(Event::Failed(step, &e));
-                outcome
-                    .failed
-                    .push((i, crate::render::error_text(&e, false)));
+                outcome.failed.push((i, e));
             }
         }
     }

@@ -308,7 +308,7 @@ async fn a_package_rewritten_since_the_plan_sends_nothing() {
     let (outcome, sent) = apply(&plan, &client).await;
     assert_eq!(sent, Vec::<(String, String)>::new());
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
-    let message = &outcome.failed[0].1;
+    let message = format!("{:#}", outcome.failed[0].1);
     assert!(
         message.contains("changed since the plan was made"),
         "{outcome:?}"

@@ -16,7 +16,7 @@ pub(super) fn set_target(target: String) {
 }
 
 /// A failed AWS call: which call, AWS's error code and message, and a hint for the user (shown
-/// by `render::error`, not by `Display`).
+/// by `render::Printer::error`, not by `Display`).
 #[derive(Debug)]
 pub struct AwsError {
     pub call: String,
