@@ -319,12 +319,17 @@ mod tests {
         assert!((l.bucket.per_second - 1.0 / 60.0).abs() < 1e-12);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn throttled_calls_are_retried_paced_and_counted() {
-        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    /// API Gateway's 429, asking to come back after `seconds`.
+    fn throttled_after(seconds: &str) -> SdkError<std::io::Error, HttpResponse> {
         use aws_smithy_runtime_api::http::StatusCode;
         use aws_smithy_types::body::SdkBody;
+        let body = format!(r#"{{"message":"Too Many Requests","retryAfterSeconds":"{seconds}"}}"#);
+        let raw = HttpResponse::new(StatusCode::try_from(429).unwrap(), SdkBody::from(body));
+        SdkError::service_error(std::io::Error::other("throttled"), raw)
+    }
 
+    #[tokio::test(start_paused = true)]
+    async fn throttled_calls_are_retried_paced_and_counted() {
         let pacer = Pacer::api_gateway();
         let mut sent = 0;
         let out: Result<u32, SdkError<std::io::Error, HttpResponse>> = pacer
@@ -333,16 +338,7 @@ mod tests {
                 let n = sent;
                 async move {
                     if n < 4 {
-                        let raw = HttpResponse::new(
-                            StatusCode::try_from(429).unwrap(),
-                            SdkBody::from(
-                                r#"{"message":"Too Many Requests","retryAfterSeconds":"1"}"#,
-                            ),
-                        );
-                        Err(SdkError::service_error(
-                            std::io::Error::other("throttled"),
-                            raw,
-                        ))
+                        Err(throttled_after("1"))
                     } else {
                         Ok(n)
                     }
@@ -357,10 +353,6 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_operation_comes_back_when_the_server_says_not_later() {
-        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-        use aws_smithy_runtime_api::http::StatusCode;
-        use aws_smithy_types::body::SdkBody;
-
         let pacer = Pacer::api_gateway();
         let start = tokio::time::Instant::now();
         let mut sent = Vec::new();
@@ -371,16 +363,7 @@ mod tests {
                 async move {
                     if first {
                         // Another deployer took the account's CreateDeployment token.
-                        let raw = HttpResponse::new(
-                            StatusCode::try_from(429).unwrap(),
-                            SdkBody::from(
-                                r#"{"message":"Too Many Requests","retryAfterSeconds":"2"}"#,
-                            ),
-                        );
-                        Err(SdkError::service_error(
-                            std::io::Error::other("throttled"),
-                            raw,
-                        ))
+                        Err(throttled_after("2"))
                     } else {
                         Ok(())
                     }
