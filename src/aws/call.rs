@@ -61,7 +61,8 @@ pub fn call_name(service: Service, op: &str, target: impl fmt::Display) -> Strin
 impl Aws {
     /// Sends `op` (the operation's name in the API reference, e.g. `PutMethod`) on `target` (what
     /// it acts on, for messages). API Gateway calls wait for the pacer and are retried while
-    /// throttled; other services rely on the SDK's retries. `send` builds and sends the request,
+    /// throttled; Lambda calls wait for their own pacer (its quotas), and like other services'
+    /// are retried by the SDK. `send` builds and sends the request,
     /// and may be called more than once. A failure is an [`AwsError`] naming the call.
     pub async fn call<T, E, F, Fut>(
         &self,
@@ -77,6 +78,10 @@ impl Aws {
     {
         let result = match service {
             Service::ApiGateway => self.pacer.send(op, send).await,
+            Service::Lambda => {
+                self.lambda_pacer.admit(op).await;
+                send().await
+            }
             _ => send().await,
         };
         result.map_err(|e| describe(call_name(service, op, target), &e))

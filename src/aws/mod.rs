@@ -55,6 +55,8 @@ pub struct Aws {
     pub profile: Option<String>,
     pub calls: Arc<CallLog>,
     pub pacer: Arc<Pacer>,
+    /// Lambda's control-plane quotas (see [`Pacer::lambda`]).
+    pub lambda_pacer: Arc<Pacer>,
     reads: Arc<tokio::sync::Semaphore>,
 }
 
@@ -174,6 +176,7 @@ impl Aws {
             profile: None,
             calls,
             pacer: Arc::new(Pacer::api_gateway()),
+            lambda_pacer: Arc::new(Pacer::lambda()),
             reads: Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
         })
     }

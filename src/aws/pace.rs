@@ -131,6 +131,8 @@ pub struct PaceStats {
 pub struct Pacer {
     limits: Mutex<HashMap<&'static str, Limit>>,
     quotas: HashMap<&'static str, (f64, f64)>,
+    /// Operations with a quota of their own that does not count toward the service-wide one.
+    separate: &'static [&'static str],
     throttled: Mutex<u64>,
 }
 
@@ -156,8 +158,36 @@ impl Pacer {
         Pacer {
             limits: Mutex::new(HashMap::new()),
             quotas,
+            separate: &[],
             throttled: Mutex::new(0),
         }
+    }
+
+    /// Lambda's control-plane quotas ("Lambda quotas", API requests section; fixed, per account
+    /// and Region): 15 requests per second for every control-plane call except `GetFunction`
+    /// (100/s) and `GetPolicy` (15/s), which have their own, and except invocations (data
+    /// plane). With a burst of one second's worth, a small stack is not slowed at all; a large
+    /// one (an invoke permission per route, a function per handler) stays under the quota
+    /// instead of meeting `TooManyRequestsException` mid-apply. Throttled Lambda calls are still
+    /// retried by the SDK (the server's delay honoured, see `retry::ServerDirected`).
+    pub fn lambda() -> Self {
+        let quotas = HashMap::from([
+            (ALL, (15.0, 15.0)),
+            ("GetFunction", (100.0, 100.0)),
+            ("GetPolicy", (15.0, 15.0)),
+        ]);
+        Pacer {
+            limits: Mutex::new(HashMap::new()),
+            quotas,
+            separate: &["GetFunction", "GetPolicy", "Invoke"],
+            throttled: Mutex::new(0),
+        }
+    }
+
+    /// Waits until `operation` may be sent, without retrying anything: for services whose
+    /// throttling the SDK retries.
+    pub async fn admit(&self, operation: &'static str) {
+        self.wait(operation).await;
     }
 
     /// Sends one API Gateway call named `operation` (as in the API reference, e.g. `PutMethod`)
@@ -224,7 +254,9 @@ impl Pacer {
         if self.quotas.contains_key(operation) {
             self.wait_for(operation).await;
         }
-        self.wait_for(ALL).await;
+        if !self.separate.contains(&operation) {
+            self.wait_for(ALL).await;
+        }
     }
 
     async fn wait_for(&self, key: &'static str) {
@@ -377,5 +409,27 @@ mod tests {
             sent[1] >= Duration::from_secs(2) && sent[1] < Duration::from_secs(3),
             "{sent:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lambda_writes_keep_under_15_per_second_and_reads_keep_their_own_quota() {
+        let pacer = Pacer::lambda();
+        let start = tokio::time::Instant::now();
+        // A small stack's writes go at once (one second's burst)...
+        for _ in 0..15 {
+            pacer.admit("AddPermission").await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // ...GetFunction is not held back by the writes' quota...
+        for _ in 0..50 {
+            pacer.admit("GetFunction").await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // ...and 45 more writes take the two seconds the quota asks.
+        for _ in 0..30 {
+            pacer.admit("CreateFunction").await;
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((took - 2.0).abs() < 0.01, "{took}");
     }
 }

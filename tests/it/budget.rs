@@ -218,3 +218,25 @@ on_both!(
         s.destroy();
     }
 );
+
+/// Lambda's control plane takes 15 requests per second per account (GetFunction and GetPolicy
+/// apart); a 20-function apply sends more than that and must spread them, not meet 429s.
+#[tokio::test]
+async fn lambda_control_plane_calls_keep_under_its_quota() {
+    let emu = Emulator::get(Kind::LocalStack);
+    let proxy = Proxy::start(&emu);
+    let s = Stack::from_example(&proxy.emulator(), "tutorial", "lquota");
+    generate(&s.dir, &s.name, 20, 40, false);
+    s.apply();
+    let (total, peak) = proxy.lambda_control_peak();
+    assert!(
+        total > 30,
+        "too few Lambda calls ({total}) to test the pacing"
+    );
+    // One second's burst (15) plus the second's refill (15).
+    assert!(
+        peak <= 30,
+        "{peak} Lambda control-plane requests within one second"
+    );
+    s.destroy();
+}

@@ -125,6 +125,9 @@ struct State {
     injected: BTreeMap<&'static str, u32>,
     /// Requests seen, by operation.
     seen: BTreeMap<String, u32>,
+    /// When each Lambda control-plane request arrived (all but GetFunction, GetPolicy and
+    /// Invoke, which have quotas of their own), for checking the client keeps under 15/s.
+    lambda_control: Vec<Instant>,
     /// API Gateway requests that quota mode let through (the calls that count against the
     /// quota), by operation.
     admitted: BTreeMap<String, u32>,
@@ -249,6 +252,21 @@ impl Proxy {
             .get(operation)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Lambda control-plane requests seen, and the most that arrived within any one second.
+    pub fn lambda_control_peak(&self) -> (usize, usize) {
+        let times = self.state.lock().unwrap().lambda_control.clone();
+        let peak = (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        (times.len(), peak)
     }
 
     /// API Gateway requests quota mode let through so far.
@@ -493,6 +511,9 @@ enum Plan {
 fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -> Plan {
     *state.seen.entry(op.to_string()).or_default() += 1;
     let now = Instant::now();
+    if service == "lambda" && !matches!(op, "GetFunction" | "GetPolicy" | "Invoke") {
+        state.lambda_control.push(now);
+    }
 
     if let Some(rule) = state
         .rules
