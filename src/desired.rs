@@ -20,6 +20,9 @@ pub struct Env {
     pub usable_cloudwatch_role: Option<String>,
     /// Bytes of the policy statements others added, by function name (see `policy::fit`).
     pub foreign_policy_bytes: BTreeMap<String, usize>,
+    /// The ARN of each stream the file's `dynamodb` and `kinesis` events read, by
+    /// `StreamEvent::key` (looked up at plan time: a table's stream ARN is not derivable).
+    pub stream_arns: BTreeMap<String, String>,
 }
 
 /// Adds the environment tag ([`ENV_TAG`]) to the resources whose live readers return their real

@@ -5,6 +5,7 @@
 pub mod aws_limits;
 mod diag;
 pub mod env;
+mod event_mappings;
 mod event_types;
 pub mod events;
 mod plain;
