@@ -238,6 +238,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
         log_level: api.logging.as_str().into(),
         data_trace: api.data_trace,
         metrics: api.metrics,
+        tracing: api.tracing,
         tags: tags.clone(),
     }));
     out
