@@ -8,8 +8,9 @@
 //! configurations"), retried while the permission propagates.
 
 use super::Ctx;
+use crate::aws::AwsError;
+use crate::aws::Service::S3;
 use crate::aws::retry::retry;
-use crate::aws::{describe, is_not_found};
 use crate::config::events::EventConfig;
 use crate::diff::Action;
 use crate::live::notification_configuration;
@@ -18,7 +19,6 @@ use crate::model_events::{S3Notification, s3_sid};
 use crate::names::function_arn;
 use crate::plan::Step;
 use anyhow::{Result, bail};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
     NotificationConfigurationFilter, S3KeyFilter,
@@ -91,26 +91,20 @@ async fn write(ctx: &Ctx, bucket: &str, id: &str, entry: Option<&S3Notification>
         .build();
     retry(
         PERMISSION_PROPAGATION,
-        |e: &aws_sdk_s3::error::SdkError<_, _>| {
-            e.message()
-                .is_some_and(|m| m.contains("Unable to validate the following destination"))
-        },
+        AwsError::is_destination_not_ready,
         || {
             ctx.aws
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
+                .call(S3, "PutBucketNotificationConfiguration", bucket, || {
+                    ctx.aws
+                        .s3
+                        .put_bucket_notification_configuration()
+                        .bucket(bucket)
+                        .notification_configuration(config.clone())
+                        .send()
+                })
         },
     )
-    .await
-    .map_err(|e| {
-        describe(
-            format!("s3:PutBucketNotificationConfiguration {bucket}"),
-            &e,
-        )
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -157,18 +151,5 @@ async fn remove_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
     if still_used {
         return Ok(());
     }
-    let sid = s3_sid(&n.bucket);
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(&n.function)
-        .statement_id(&sid)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(describe(format!("lambda:RemovePermission {} {sid}", n.function), &e).into()),
-    }
+    super::events::revoke_service(ctx, &n.function, &s3_sid(&n.bucket)).await
 }

@@ -38,12 +38,19 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-/// The codes each service uses for "no such resource".
-const NOT_FOUND: [&str; 4] = [
+/// The codes each service uses for "no such resource": Lambda, DynamoDB, Kinesis, EventBridge
+/// and CloudWatch Logs `ResourceNotFoundException`; IAM `NoSuchEntity`; API Gateway
+/// `NotFoundException`; SNS `NotFound`; S3 `NoSuchBucket`; SQS `QueueDoesNotExist` (its JSON
+/// protocol) or `AWS.SimpleQueueService.NonExistentQueue` (its query protocol).
+const NOT_FOUND: [&str; 8] = [
     "ResourceNotFoundException",
     "NoSuchEntity",
     "NoSuchEntityException",
     "NotFoundException",
+    "NotFound",
+    "NoSuchBucket",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
 ];
 
 impl AwsError {
@@ -66,6 +73,30 @@ impl AwsError {
     pub fn is_busy(&self) -> bool {
         self.code.as_deref() == Some("ResourceConflictException")
             && !self.message.contains("already exist")
+    }
+
+    /// Lambda's "the event source mapping is busy" (`ResourceInUseException`): it is still
+    /// Creating, Updating or Deleting; the write is retried.
+    pub fn is_in_use(&self) -> bool {
+        self.code.as_deref() == Some("ResourceInUseException")
+    }
+
+    /// Lambda refuses an event source mapping whose role's new permissions have not reached its
+    /// poller yet (`InvalidParameterValueException`, "The provided execution role does not have
+    /// permissions to call ReceiveMessage on SQS", and the Kinesis and DynamoDB forms) or whose
+    /// role cannot be assumed yet; it is retried. No code of its own: the message is read.
+    pub fn is_permission_not_ready(&self) -> bool {
+        self.code.as_deref() == Some("InvalidParameterValueException")
+            && (self.message.contains("does not have permissions")
+                || self.message.contains("cannot be assumed"))
+    }
+
+    /// S3 refuses a notification configuration whose Lambda destination it cannot invoke yet
+    /// ("Unable to validate the following destination configurations"): the function's new
+    /// permission for `s3.amazonaws.com` is still propagating; retried.
+    pub fn is_destination_not_ready(&self) -> bool {
+        self.message
+            .contains("Unable to validate the following destination")
     }
 
     /// API Gateway refuses a logging role IAM has not propagated yet (`BadRequestException`,

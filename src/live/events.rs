@@ -9,7 +9,7 @@
 
 use super::{Conflict, not_owned};
 use crate::aws::Service::{Lambda, Sqs};
-use crate::aws::{Aws, code, describe};
+use crate::aws::{Absent, Aws};
 use crate::config::StackConfig;
 use crate::config::events::EventConfig;
 use crate::model::{Function, Resource, STACK_TAG};
@@ -260,27 +260,17 @@ pub async fn queue_url(aws: &Aws, queue: &str) -> Result<Option<String>> {
         }
         None => (queue, None),
     };
-    match aws
-        .read(
+    Ok(aws
+        .read_call(Sqs, "GetQueueUrl", name, || {
             aws.sqs
                 .get_queue_url()
                 .queue_name(name)
-                .set_queue_owner_aws_account_id(owner)
-                .send(),
-        )
+                .set_queue_owner_aws_account_id(owner.clone())
+                .send()
+        })
         .await
-    {
-        Ok(out) => Ok(out.queue_url().map(str::to_string)),
-        Err(e)
-            if matches!(
-                code(&e),
-                Some("AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist")
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(describe(format!("sqs:GetQueueUrl {name}"), &e).into()),
-    }
+        .found()?
+        .and_then(|out| out.queue_url().map(str::to_string)))
 }
 
 /// Each SQS event's queue exists, and its visibility timeout is at least the function's timeout
