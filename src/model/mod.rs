@@ -244,9 +244,7 @@ pub struct Stage {
     pub log_level: String,
     pub data_trace: bool,
     pub metrics: bool,
-    /// X-Ray tracing of the stage (`tracingEnabled`); `None`: not managed (the file does not set
-    /// `[api] tracing`), so live's value is adopted and never shown or changed.
-    #[serde(default)]
+    /// `tracingEnabled` (X-Ray); `None`: `[api] tracing` unset, not managed (live is adopted).
     pub tracing: Option<bool>,
     pub tags: Tags,
 }
