@@ -328,3 +328,66 @@ async fn stream_sources_on_localstack_fail_the_plan_naming_the_call() {
     );
     assert!(plan.writes().is_empty(), "{:?}", plan.writes());
 }
+
+/// A lost CreateEventSourceMapping response for a stream mapping makes no second mapping. On
+/// MiniStack, which accepts a second mapping for the same function and source (AWS answers
+/// ResourceConflictException), a create sent twice would show as two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_stream_mapping_response_makes_one_mapping_on_ministack() {
+    let emu = Emulator::get(Kind::MiniStack);
+    let proxy = crate::proxy::Proxy::start(&emu);
+    proxy.inject(
+        "CreateEventSourceMapping",
+        crate::proxy::Fault::LostResponse,
+        2,
+    );
+    let (s, table, stream) = streams_stack(&proxy.emulator(), "evslr");
+    let text = s.read_file();
+    let cut = text.find("# A function on a clock").unwrap();
+    let resume = text.find(STREAMS_SECTION).unwrap();
+    s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
+    let kinesis = emu.kinesis().await;
+    kinesis
+        .create_stream()
+        .stream_name(&stream)
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    // Only the Kinesis function: the table's would need one too.
+    let text = s.read_file();
+    let cut = text.find("[functions.changes]").unwrap();
+    let resume = text.find("[functions.clicks]").unwrap();
+    s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
+    assert!(!s.read_file().contains(&table));
+    let applied = s.run(&["apply", "--yes", "--color", "never"]);
+    assert_eq!(
+        applied.code(),
+        0,
+        "{:?}\n{}",
+        proxy.injected(),
+        applied.all()
+    );
+    assert_eq!(
+        proxy.injected().get("lost-response"),
+        Some(&1),
+        "{:?}",
+        proxy.injected()
+    );
+    let found = mappings(&emu, &s.function("clicks")).await;
+    assert_eq!(
+        found.len(),
+        1,
+        "a lost response made a second mapping: {found:?}"
+    );
+    let noop = s.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(noop.code(), 0, "{}", noop.all());
+    proxy.report("lost-stream-mapping-response");
+    s.destroy();
+    kinesis
+        .delete_stream()
+        .stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
+}
