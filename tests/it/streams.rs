@@ -5,7 +5,8 @@
 //! position; an item and a record reach their functions and the schedule fires, each line shown by
 //! `stackctl logs`; a no-op plan writes nothing; a batch size edit is one update, a starting
 //! position edit one replace; destroy removes the mappings and leaves the table and the stream.
-//! On LocalStack 4.13 (no working DynamoDB or Kinesis) the plan fails naming the call.
+//! On LocalStack 4.13 (no working DynamoDB or Kinesis) the plan fails naming the call. Fault: a
+//! lost CreateEventSourceMapping response for a stream mapping makes no second mapping.
 
 use crate::support::*;
 use std::collections::BTreeMap;
