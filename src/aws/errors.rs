@@ -287,3 +287,61 @@ fn hint<E, R>(err: &SdkError<E, R>, code: Option<&str>) -> Option<String> {
     };
     Some(text.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AwsError;
+
+    fn err(code: &str, message: &str) -> AwsError {
+        AwsError {
+            call: "lambda:CreateEventSourceMapping f ← s".into(),
+            code: Some(code.into()),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn the_event_source_predicates_read_each_services_answer() {
+        // Lambda's poller, for each source type, while the role's new policy propagates.
+        for source in [
+            "ReceiveMessage on SQS",
+            "GetRecords on Kinesis",
+            "GetRecords on DynamoDB",
+        ] {
+            let e = err(
+                "InvalidParameterValueException",
+                &format!("The provided execution role does not have permissions to call {source}"),
+            );
+            assert!(e.is_permission_not_ready(), "{source}");
+        }
+        assert!(
+            !err("InvalidParameterValueException", "Invalid batch size").is_permission_not_ready()
+        );
+        assert!(
+            err(
+                "ResourceInUseException",
+                "Cannot update the event source mapping"
+            )
+            .is_in_use()
+        );
+        assert!(
+            err(
+                "InvalidArgument",
+                "Unable to validate the following destination configurations"
+            )
+            .is_destination_not_ready()
+        );
+        // Not found, whatever each service calls it; a conflict is not.
+        for code in [
+            "ResourceNotFoundException",
+            "NotFound",
+            "NoSuchBucket",
+            "QueueDoesNotExist",
+            "AWS.SimpleQueueService.NonExistentQueue",
+        ] {
+            assert!(err(code, "").is_not_found(), "{code}");
+        }
+        assert!(!err("ResourceConflictException", "").is_not_found());
+    }
+}
