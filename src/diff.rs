@@ -45,14 +45,16 @@ pub struct Change {
 }
 
 /// Terraform's getAction: absent → create; present and unwanted → delete; equal → nothing;
-/// a difference that can only be made by recreating → replace; otherwise update.
+/// a difference that can only be made by recreating → replace; otherwise update. "Equal" is the
+/// typed values' `==` (both sides normalised, see [`normalise`]): the display strings of
+/// [`Resource::attrs`] never decide an action.
 pub fn action(desired: Option<&Resource>, live: Option<&Resource>) -> Option<Action> {
     match (desired, live) {
         (None, None) => None,
         (Some(_), None) => Some(Action::Create),
         (None, Some(l)) if l.account_wide() => None,
         (None, Some(_)) => Some(Action::Delete),
-        (Some(d), Some(l)) if d.attrs() == l.attrs() => None,
+        (Some(d), Some(l)) if d == l => None,
         (Some(d), Some(l)) if replaced_to_change(d, l) => Some(Action::Replace),
         (Some(_), Some(_)) => Some(Action::Update),
     }
@@ -85,8 +87,10 @@ fn replaced_to_change(desired: &Resource, live: &Resource) -> bool {
     }
 }
 
-/// Makes `live` comparable with `desired`: keeps only the tags stackctl manages, and adopts what
-/// the file leaves unmanaged (a log retention it does not set).
+/// Makes `live` comparable with `desired`: keeps only the tags stackctl manages. A live invoke
+/// permission does not carry its route (Lambda's policy holds only the statement id and the
+/// source ARN, which `ANY` and `{var}` make lossy): it takes the desired one, which the statement
+/// id in the address already pins (see [`crate::model::statement_id`]).
 pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
     let mut live = live.clone();
     let keep = |tags: &mut BTreeMap<String, String>, wanted: &BTreeMap<String, String>| {
@@ -108,17 +112,30 @@ pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
             keep(&mut l.tags, &d.tags)
         }
         (Resource::ScheduleRule(d), Resource::ScheduleRule(l)) => keep(&mut l.tags, &d.tags),
+        (Resource::Permission(d), Resource::Permission(l)) => {
+            l.verb.clone_from(&d.verb);
+            l.path.clone_from(&d.path);
+        }
         _ => {}
     }
     live
 }
 
+/// Makes `desired` comparable with `live`: adopts what the file leaves unmanaged (a log retention
+/// it does not set) and the identifiers only AWS assigns (a mapping's UUID, a subscription's ARN).
 fn normalise_desired(desired: &Resource, live: &Resource) -> Resource {
     let mut desired = desired.clone();
-    if let (Resource::LogGroup(d), Resource::LogGroup(l)) = (&mut desired, live)
-        && d.retention_days.is_none()
-    {
-        d.retention_days = l.retention_days;
+    match (&mut desired, live) {
+        (Resource::LogGroup(d), Resource::LogGroup(l)) if d.retention_days.is_none() => {
+            d.retention_days = l.retention_days;
+        }
+        (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
+            d.uuid.clone_from(&l.uuid);
+        }
+        (Resource::SnsSubscription(d), Resource::SnsSubscription(l)) => {
+            d.subscription_arn.clone_from(&l.subscription_arn);
+        }
+        _ => {}
     }
     desired
 }
@@ -203,148 +220,5 @@ fn attr_changes(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::*;
-
-    fn function(memory: i32) -> Resource {
-        Resource::Function(Function {
-            name: "s-f".into(),
-            runtime: "nodejs20.x".into(),
-            handler: "index.handler".into(),
-            memory_mb: memory,
-            timeout_s: 3,
-            description: String::new(),
-            environment: BTreeMap::from([("TOKEN".into(), "s3cret".into())]),
-            role_arn: "arn:aws:iam::1:role/r".into(),
-            code_sha256: "abc".into(),
-            architecture: Architecture::X86_64,
-            layers: Vec::new(),
-            tracing: false,
-            tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
-        })
-    }
-
-    fn method(uri: &str) -> Resource {
-        Resource::Method(Method {
-            path: "/a".into(),
-            verb: "GET".into(),
-            authorization: "NONE".into(),
-            integration: Integration::LambdaProxy {
-                function: "f".into(),
-                uri: uri.into(),
-            },
-        })
-    }
-
-    fn cors(origin: &str) -> Resource {
-        Resource::Method(Method {
-            path: "/a".into(),
-            verb: "OPTIONS".into(),
-            authorization: "NONE".into(),
-            integration: Integration::CorsMock {
-                allow_origin: origin.into(),
-                allow_methods: "GET,OPTIONS".into(),
-                allow_headers: "Content-Type".into(),
-            },
-        })
-    }
-
-    fn iam(mut r: Resource) -> Resource {
-        if let Resource::Method(m) = &mut r {
-            m.authorization = "AWS_IAM".into();
-        }
-        r
-    }
-
-    #[test]
-    fn action_table() {
-        let account = Resource::AccountRole(AccountRole { name: "x".into() });
-        let cases: Vec<(Option<Resource>, Option<Resource>, Option<Action>)> = vec![
-            (None, None, None),
-            (Some(function(128)), None, Some(Action::Create)),
-            (None, Some(function(128)), Some(Action::Delete)),
-            (Some(function(128)), Some(function(128)), None),
-            (
-                Some(function(256)),
-                Some(function(128)),
-                Some(Action::Update),
-            ),
-            // A route moved to another function: its integration is updated in place.
-            (Some(method("a")), Some(method("b")), Some(Action::Update)),
-            (
-                Some(cors("*")),
-                Some(cors("https://x")),
-                Some(Action::Update),
-            ),
-            // A broken mock is rebuilt, and so is a method that changes kind or authorization.
-            (
-                Some(cors("*")),
-                Some(cors(INCOMPLETE)),
-                Some(Action::Replace),
-            ),
-            (Some(cors("*")), Some(method("a")), Some(Action::Replace)),
-            (
-                Some(method("a")),
-                Some(iam(method("a"))),
-                Some(Action::Replace),
-            ),
-            (None, Some(account), None),
-        ];
-        for (d, l, want) in cases {
-            assert_eq!(action(d.as_ref(), l.as_ref()), want, "{d:?} vs {l:?}");
-        }
-    }
-
-    #[test]
-    fn update_lists_only_changed_attributes_and_masks_secrets() {
-        let mut live = function(128);
-        if let Resource::Function(f) = &mut live {
-            f.environment.insert("TOKEN".into(), "old".into());
-            f.tags.insert("team".into(), "payments".into());
-        }
-        let secrets = BTreeSet::from([("s-f".to_string(), "TOKEN".to_string())]);
-        let changes = diff(&[function(256)], &[live], &secrets);
-        assert_eq!(changes.len(), 1);
-        let attrs: Vec<&str> = changes[0]
-            .changes
-            .iter()
-            .map(|c| c.attribute.as_str())
-            .collect();
-        // The foreign tag "team" is not stackctl's to remove.
-        assert_eq!(attrs, ["environment.TOKEN", "memory_mb"]);
-        assert!(changes[0].changes[0].sensitive);
-        assert!(!changes[0].changes[1].sensitive);
-    }
-
-    #[test]
-    fn a_renamed_api_is_updated_in_place() {
-        let api = |name: &str| {
-            Resource::RestApi(RestApi {
-                name: name.into(),
-                endpoint_type: "REGIONAL".into(),
-                tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
-            })
-        };
-        let changes = diff(&[api("new")], &[api("old")], &BTreeSet::new());
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!(changes[0].action, Action::Update);
-        assert_eq!(changes[0].changes[0].attribute, "name");
-    }
-
-    #[test]
-    fn unmanaged_log_retention_is_adopted_not_changed() {
-        let group = |days| {
-            Resource::LogGroup(LogGroup {
-                name: "/aws/lambda/s-f".into(),
-                retention_days: days,
-                tags: BTreeMap::from([(STACK_TAG.into(), "s".into())]),
-            })
-        };
-        assert!(diff(&[group(None)], &[group(Some(7))], &BTreeSet::new()).is_empty());
-        assert_eq!(
-            diff(&[group(Some(14))], &[group(Some(7))], &BTreeSet::new())[0].action,
-            Action::Update
-        );
-    }
-}
+#[path = "diff_tests.rs"]
+mod tests;

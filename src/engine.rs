@@ -12,24 +12,34 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A function's package as the plan needs it.
 pub struct Packaged {
-    /// `CodeSha256`.
-    pub sha256: String,
     /// What it unzips to, in bytes.
     pub unzipped: u64,
+    /// The zip, written where apply reads it.
+    pub package: crate::package::PackageRef,
 }
 
 /// Builds every function's package (off the async threads), by logical name: dependencies
-/// installed or taken from the cache (see [`crate::build`]), then zipped. Problems are reported
-/// together, each at the function's `source`.
+/// installed or taken from the cache (see [`crate::build`]), then zipped and written to
+/// `.stackctl/packages/<function>.zip`, where apply reads it. Problems are reported together,
+/// each at the function's `source`.
 pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packaged>> {
     let jobs = config.functions.iter().map(|(key, f)| {
         let (key, span) = (key.clone(), f.source_span.clone());
         let config = config.clone();
         async move {
             let k = key.clone();
-            let result = tokio::task::spawn_blocking(move || crate::build::build(&config, &k))
-                .await
-                .expect("packaging does not panic");
+            let result = tokio::task::spawn_blocking(move || -> Result<Packaged> {
+                let built = crate::build::build(&config, &k)?;
+                let path = crate::build::ensure_state_dir(&config)?
+                    .join("packages")
+                    .join(format!("{}.zip", config.function_name(&k)));
+                Ok(Packaged {
+                    unzipped: built.package.unzipped,
+                    package: crate::package::PackageRef::write(path, &built.package)?,
+                })
+            })
+            .await
+            .expect("packaging does not panic");
             (key, span, result)
         }
     });
@@ -37,14 +47,8 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packag
     let mut problems = Vec::new();
     for (key, span, result) in futures::future::join_all(jobs).await {
         match result {
-            Ok(built) => {
-                code.insert(
-                    key,
-                    Packaged {
-                        sha256: built.package.sha256,
-                        unzipped: built.package.unzipped,
-                    },
-                );
+            Ok(packaged) => {
+                code.insert(key, packaged);
             }
             Err(e) => {
                 let hint = match e.downcast_ref::<crate::build::BuildError>() {
@@ -77,7 +81,10 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
     if !destroy {
         check_layers(aws, config, &packages).await?;
     }
-    let code = packages.into_iter().map(|(k, p)| (k, p.sha256)).collect();
+    let code = packages
+        .iter()
+        .map(|(k, p)| (k.clone(), p.package.sha256.clone()))
+        .collect();
     let env = env_of(aws, &live, imported_code(config, &live, code));
     let desired = if destroy {
         Vec::new()
@@ -92,7 +99,12 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
             f.secrets.iter().map(move |s| (name.clone(), s.clone()))
         })
         .collect();
-    let steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
+    let mut steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
+    let by_name = packages
+        .into_iter()
+        .map(|(k, p)| (config.function_name(&k), p.package))
+        .collect();
+    plan::attach(&mut steps, &desired, &by_name);
     let mut conflicts = live.conflicts;
     // Checked for destroy too: another environment's look-alike must never be deleted.
     conflicts.extend(desired::environment_conflicts(

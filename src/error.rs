@@ -1,6 +1,6 @@
 //! stackctl's typed errors. A mistake the user can fix carries what to do as a field
 //! ([`Hinted`], [`crate::aws::AwsError`], [`crate::config::ConfigError`]); a bug in stackctl is an
-//! [`Internal`]; a run stopped by Ctrl-C is [`Interrupted`]. `render::error` is the one place
+//! [`Internal`]; a run stopped by Ctrl-C is [`Interrupted`]. `render::Printer::error` is the one place
 //! they are turned into text, and `main` the one place they become an exit code.
 
 /// A mistake the user can fix: what is wrong, and what to do about it.

@@ -27,4 +27,5 @@ pub mod package;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod report;
 pub mod smoke;

@@ -97,13 +97,12 @@ pub async fn ensure() -> Result<String> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    crate::render::info(format!(
-        "Started MiniStack {MINISTACK_VERSION} on {endpoint} (pid {}, log {}). It keeps running for \
-         the next commands; stop it with `kill {}`.",
-        child.id(),
-        log_path.display(),
-        child.id()
-    ));
+    crate::report::emit(crate::report::Event::StartedMinistack {
+        version: MINISTACK_VERSION.into(),
+        endpoint: endpoint.clone(),
+        pid: child.id(),
+        log: log_path,
+    });
     Ok(endpoint)
 }
 
@@ -169,10 +168,10 @@ fn data_dir() -> Result<PathBuf> {
 
 fn install(venv: &Path) -> Result<()> {
     let python = std::env::var("STACKCTL_PYTHON").unwrap_or_else(|_| "python3".into());
-    crate::render::info(format!(
-        "--local: installing MiniStack {MINISTACK_VERSION} into {} (once; about 10 s) ...",
-        venv.display()
-    ));
+    crate::report::emit(crate::report::Event::InstallingMinistack {
+        version: MINISTACK_VERSION.into(),
+        venv: venv.to_path_buf(),
+    });
     let _ = std::fs::remove_dir_all(venv);
     let run = |cmd: &mut Command, what: &str| -> Result<()> {
         let status = cmd

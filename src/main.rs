@@ -5,14 +5,14 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse().resolved().unwrap_or_else(|e| e.exit());
-    render::init(cli.global.color, cli.global.quiet, cli.global.verbose);
-    match commands::run(cli).await {
+    let printer = render::Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    match commands::run(cli, &printer).await {
         Ok(commands::Status::Ok) => ExitCode::SUCCESS,
         Ok(commands::Status::Changes) => ExitCode::from(2),
         // A second Ctrl-C: stopped at once, as a killed process would be (128 + SIGINT).
         Err(e) if e.is::<stackctl::error::Interrupted>() => ExitCode::from(130),
         Err(e) => {
-            render::error(&e);
+            printer.error(&e);
             ExitCode::from(1)
         }
     }

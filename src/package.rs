@@ -22,6 +22,67 @@ pub struct Package {
     pub files: Vec<(String, u64)>,
 }
 
+/// `CodeSha256` of a zip, as Lambda reports it: base64 of its SHA-256.
+pub fn code_sha256(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// A function's package as the plan hands it to apply: the zip the plan built, written to `path`
+/// (`.stackctl/packages/<function>.zip` next to the stack file), and its `CodeSha256`. Apply
+/// uploads exactly these bytes: it neither rebuilds the package nor reads the stack file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PackageRef {
+    pub path: PathBuf,
+    /// base64(sha256(zip)).
+    pub sha256: String,
+}
+
+impl PackageRef {
+    /// Writes `package`'s zip to `path` (creating its directory; through a temporary file renamed
+    /// into place, so a reader never sees half a zip) and refers to it by absolute path, so a
+    /// saved plan names the same file from any working directory. Errors: the directory or file
+    /// cannot be written.
+    pub fn write(path: PathBuf, package: &Package) -> Result<PackageRef> {
+        let path = std::path::absolute(&path)
+            .with_context(|| format!("cannot resolve {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(&package.zip)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        tmp.persist(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(PackageRef {
+            path,
+            sha256: package.sha256.clone(),
+        })
+    }
+
+    /// The zip's bytes, checked against the hash the plan saw. Errors, with the hint to plan
+    /// again: the file is gone or unreadable, or holds other bytes (a later plan of the same
+    /// stack, with other code, rewrote it).
+    pub fn read(&self) -> Result<Vec<u8>> {
+        let zip = match std::fs::read(&self.path) {
+            Ok(zip) => zip,
+            Err(e) => crate::bail_hint!(
+                "cannot read the package {} the plan built: {e}", self.path.display();
+                hint = "run `stackctl plan` again"
+            ),
+        };
+        let found = code_sha256(&zip);
+        if found != self.sha256 {
+            crate::bail_hint!(
+                "the package {} changed since the plan was made (sha256 {} → {found})",
+                self.path.display(),
+                self.sha256;
+                hint = "run `stackctl plan` again"
+            );
+        }
+        Ok(zip)
+    }
+}
+
 /// One directory tree to put in a zip. `skip` decides, from an entry's relative path
 /// (`/`-separated), whether to leave it out (with everything below it).
 pub struct Tree<'a> {
@@ -78,7 +139,7 @@ pub fn package_trees(trees: &[Tree<'_>]) -> Result<Package> {
         zip.write_all(&bytes)?;
     }
     let zip = zip.finish()?.into_inner();
-    let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
+    let sha256 = code_sha256(&zip);
     Ok(Package {
         zip,
         sha256,
@@ -214,5 +275,26 @@ mod tree_tests {
         std::fs::write(d.path().join("index.js"), "x").unwrap();
         std::os::unix::fs::symlink(d.path(), d.path().join("loop")).unwrap();
         assert!(package(d.path()).is_err());
+    }
+
+    #[test]
+    fn a_package_rewritten_since_the_plan_is_refused() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::write(src.path().join("index.py"), "1").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("packages/s-f.zip");
+        let planned = PackageRef::write(path.clone(), &package(src.path()).unwrap()).unwrap();
+        assert_eq!(planned.read().unwrap(), std::fs::read(&path).unwrap());
+        std::fs::write(src.path().join("index.py"), "2").unwrap();
+        PackageRef::write(path, &package(src.path()).unwrap()).unwrap();
+        let e = planned.read().unwrap_err();
+        assert!(
+            e.to_string().contains("changed since the plan was made"),
+            "{e}"
+        );
+        assert_eq!(
+            e.downcast_ref::<crate::error::Hinted>().unwrap().hint,
+            "run `stackctl plan` again"
+        );
     }
 }

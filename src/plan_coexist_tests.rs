@@ -4,11 +4,8 @@
 use super::*;
 use crate::diff::diff;
 use crate::model::*;
-use std::collections::BTreeMap;
 
-fn tags() -> Tags {
-    BTreeMap::from([(STACK_TAG.into(), "s".into())])
-}
+use crate::model::fixtures::tags;
 
 fn api() -> Resource {
     Resource::RestApi(RestApi {

@@ -1,5 +1,5 @@
-//! Properties of the pure core over generated stacks: diffing a stack against itself changes
-//! nothing, and every plan is ordered so that dependencies come first (creates after what they
+//! Properties of the pure core over generated stacks: diffing a stack against itself, or against
+//! itself as the live readers return it, changes nothing, and every plan is ordered so that dependencies come first (creates after what they
 //! need, deletes before what they need).
 
 use super::*;
@@ -8,17 +8,17 @@ use crate::model::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-fn tags() -> Tags {
-    BTreeMap::from([(STACK_TAG.into(), "s".into())])
-}
+use crate::model::fixtures::tags;
 
 /// A generated stack: which functions, which routed paths (each routed to one function), and
-/// each function's memory (so two stacks differ in attributes too, not only in membership).
+/// each function's memory (so two stacks differ in attributes too, not only in membership), and
+/// which functions a queue and a topic invoke.
 #[derive(Debug, Clone)]
 struct Shape {
     functions: BTreeMap<String, i32>,
     routes: BTreeMap<String, String>,
     stage: Option<String>,
+    with_events: BTreeSet<String>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -30,8 +30,15 @@ fn shape() -> impl Strategy<Value = Shape> {
         paths,
         prop::collection::vec(0usize..3, 4),
         prop::option::of(prop::sample::select(vec!["m1", "m2"])),
+        prop::collection::vec(any::<bool>(), 3),
     )
-        .prop_map(|(names, memory, paths, targets, stage)| {
+        .prop_map(|(names, memory, paths, targets, stage, events)| {
+            let with_events = names
+                .iter()
+                .zip(events)
+                .filter(|(_, e)| *e)
+                .map(|(n, _)| format!("s-{n}"))
+                .collect();
             let functions: BTreeMap<String, i32> = names
                 .iter()
                 .zip(memory)
@@ -51,6 +58,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 functions,
                 routes,
                 stage: stage.map(str::to_string),
+                with_events,
             }
         })
 }
@@ -61,7 +69,7 @@ fn resources(s: &Shape) -> Vec<Resource> {
         out.push(Resource::Role(Role {
             name: format!("{name}-exec"),
             trust_service: "lambda.amazonaws.com".into(),
-            policy: "{}".into(),
+            policy: canonical_json(&policy(name)),
             tags: tags(),
         }));
         out.push(Resource::LogGroup(LogGroup {
@@ -70,20 +78,32 @@ fn resources(s: &Shape) -> Vec<Resource> {
             tags: tags(),
         }));
         out.push(Resource::Function(Function {
-            name: name.clone(),
-            runtime: "python3.12".into(),
-            handler: "index.handler".into(),
             memory_mb: *memory,
-            timeout_s: 3,
-            description: String::new(),
-            environment: BTreeMap::new(),
-            role_arn: format!("arn:aws:iam::1:role/{name}-exec"),
-            code_sha256: "x".into(),
-            architecture: Architecture::X86_64,
-            layers: Vec::new(),
-            tracing: false,
-            tags: tags(),
+            ..crate::model::fixtures::function(name)
         }));
+        if s.with_events.contains(name) {
+            out.push(Resource::EventSourceMapping(
+                crate::model_events::EventSourceMapping {
+                    function: name.clone(),
+                    source_arn: "arn:aws:sqs:us-east-1:1:jobs".into(),
+                    batch_size: 10,
+                    max_batching_window_s: 0,
+                    report_batch_item_failures: false,
+                    enabled: true,
+                    starting_position: None,
+                    tags: tags(),
+                    uuid: None,
+                },
+            ));
+            out.push(Resource::SnsSubscription(
+                crate::model_events::SnsSubscription {
+                    function: name.clone(),
+                    topic_arn: "arn:aws:sns:us-east-1:1:news".into(),
+                    filter_policy: None,
+                    subscription_arn: None,
+                },
+            ));
+        }
     }
     if s.routes.is_empty() {
         return out;
@@ -136,6 +156,77 @@ fn resources(s: &Shape) -> Vec<Resource> {
     out
 }
 
+/// An execution role's policy, as stackctl writes it.
+fn policy(function: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [format!("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/{function}:*")],
+        }],
+    })
+    .to_string()
+}
+
+/// `desired` as the live readers return it: each function's invoke permissions parsed by
+/// [`crate::live::lambda::parse_permissions`] from the policy Lambda holds (which has no route),
+/// each role's policy canonicalised from the form IAM returns (keys in another order, indented,
+/// one-element lists as bare values), and the ids AWS assigns (a mapping's UUID, a
+/// subscription's ARN) filled in.
+fn as_read(desired: &[Resource]) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let mut statements: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for r in desired {
+        match r {
+            Resource::Permission(p) => {
+                statements
+                    .entry(p.function.clone())
+                    .or_default()
+                    .push(serde_json::json!({
+                        "Sid": p.statement_id,
+                        "Effect": "Allow",
+                        "Principal": {"Service": "apigateway.amazonaws.com"},
+                        "Action": "lambda:InvokeFunction",
+                        "Condition": {"ArnLike": {"AWS:SourceArn": p.source_arn}},
+                    }))
+            }
+            Resource::Role(role) => {
+                let mut doc: serde_json::Value = serde_json::from_str(&role.policy).unwrap();
+                let statement = doc["Statement"][0].take();
+                doc["Statement"] = statement;
+                let iam_form = serde_json::to_string_pretty(&doc).unwrap();
+                out.push(Resource::Role(Role {
+                    policy: canonical_json(&iam_form),
+                    ..role.clone()
+                }));
+            }
+            Resource::EventSourceMapping(m) => out.push(Resource::EventSourceMapping(
+                crate::model_events::EventSourceMapping {
+                    uuid: Some(format!("uuid-{}", m.function)),
+                    ..m.clone()
+                },
+            )),
+            Resource::SnsSubscription(s) => out.push(Resource::SnsSubscription(
+                crate::model_events::SnsSubscription {
+                    subscription_arn: Some(format!("{}:{}", s.topic_arn, s.function)),
+                    ..s.clone()
+                },
+            )),
+            other => out.push(other.clone()),
+        }
+    }
+    for (function, statement) in statements {
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statement});
+        out.extend(
+            crate::live::lambda::parse_permissions(&function, &doc.to_string())
+                .into_iter()
+                .map(Resource::Permission),
+        );
+    }
+    out
+}
+
 /// Pairs (a, b) where the resource at `a` cannot exist without the one at `b`.
 fn needs(a: &Resource, b: &Resource) -> bool {
     match (a, b) {
@@ -148,6 +239,8 @@ fn needs(a: &Resource, b: &Resource) -> bool {
             c.path.rsplit_once('/').map(|(parent, _)| parent) == Some(p.path.as_str())
         }
         (Resource::Permission(p), Resource::Function(f)) => p.function == f.name,
+        (Resource::EventSourceMapping(m), Resource::Function(f)) => m.function == f.name,
+        (Resource::SnsSubscription(s), Resource::Function(f)) => s.function == f.name,
         (
             Resource::Method(_) | Resource::ApiResource(_) | Resource::Stage(_),
             Resource::RestApi(_),
@@ -167,6 +260,13 @@ proptest! {
     fn a_stack_diffed_against_itself_has_no_changes(s in shape()) {
         let r = resources(&s);
         prop_assert!(diff(&r, &r, &Default::default()).is_empty());
+    }
+
+    #[test]
+    fn a_stack_diffed_against_its_live_reading_has_no_changes(s in shape()) {
+        let r = resources(&s);
+        let changes = diff(&r, &as_read(&r), &Default::default());
+        prop_assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]

@@ -3,28 +3,11 @@
 use super::*;
 use crate::diff::diff;
 use crate::model::*;
-use std::collections::BTreeMap;
 
-fn tags() -> Tags {
-    BTreeMap::from([(STACK_TAG.into(), "s".into())])
-}
+use crate::model::fixtures::tags;
 
 fn function(name: &str) -> Resource {
-    Resource::Function(Function {
-        name: name.into(),
-        runtime: "python3.12".into(),
-        handler: "index.handler".into(),
-        memory_mb: 128,
-        timeout_s: 3,
-        description: String::new(),
-        environment: BTreeMap::new(),
-        role_arn: format!("arn:aws:iam::1:role/{name}-exec"),
-        code_sha256: "x".into(),
-        architecture: Architecture::X86_64,
-        layers: Vec::new(),
-        tracing: false,
-        tags: tags(),
-    })
+    Resource::Function(crate::model::fixtures::function(name))
 }
 
 fn role(name: &str) -> Resource {

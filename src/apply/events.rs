@@ -60,14 +60,14 @@ async fn find(ctx: &Ctx, m: &EventSourceMapping) -> Result<Option<EventSourceMap
         if c.event_source_arn() != Some(m.source_arn.as_str()) {
             continue;
         }
-        if !crate::names::is_owned(&tags, &ctx.config.name) {
+        if !crate::names::is_owned(&tags, &ctx.stack) {
             crate::bail_hint!(
                 "{} already has a mapping from {} ({}) that this stack does not own; stackctl will not make a second one",
                 m.function,
                 m.source_arn,
                 c.uuid().unwrap_or("?");
                 hint = "delete it, or tag it {STACK_TAG}={} to adopt it",
-                ctx.config.name
+                ctx.stack
             );
         }
         ours = Some(mapping_of(&m.function, &c, tags));

@@ -44,7 +44,7 @@ async fn create_role(ctx: &Ctx, role: &Role) -> Result<()> {
                 .assume_role_policy_document(trust_policy(&role.trust_service))
                 .description(format!(
                     "Execution role of a function of stackctl stack {}",
-                    ctx.config.name
+                    ctx.stack
                 ))
                 .set_tags(Some(tags(role)))
                 .send()
@@ -66,7 +66,7 @@ async fn create_role(ctx: &Ctx, role: &Role) -> Result<()> {
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
-            if !is_owned(&tags, &ctx.config.name) {
+            if !is_owned(&tags, &ctx.stack) {
                 crate::bail_hint!("iam:CreateRole {}: a role with this name appeared that this stack does not own", role.name; hint = "run `stackctl plan` again");
             }
         }

@@ -43,8 +43,8 @@ const SETTLE: Duration = Duration::from_secs(300);
 
 pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     match (&step.desired, &step.live, step.action) {
-        (Some(Resource::Function(f)), _, Action::Create) => create(ctx, f).await,
-        (Some(Resource::Function(f)), _, _) => update(ctx, live_of!(step, Function), f).await,
+        (Some(Resource::Function(f)), _, Action::Create) => create(ctx, step, f).await,
+        (Some(Resource::Function(f)), _, _) => update(ctx, step, live_of!(step, Function), f).await,
         (_, Some(Resource::Function(f)), Action::Delete) => delete(ctx, &f.name).await,
         (Some(Resource::Permission(p)), _, Action::Create) => add_permission(ctx, p).await,
         (Some(Resource::Permission(p)), _, Action::Replace) => {
@@ -56,36 +56,17 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     }
 }
 
-/// The function's logical key in the stack file, from its physical name.
-fn key<'a>(ctx: &Ctx, name: &'a str) -> Result<&'a str> {
-    name.strip_prefix(&format!("{}-", ctx.config.name))
-        .filter(|k| ctx.config.functions.contains_key(*k))
-        .ok_or_else(|| {
-            anyhow::Error::new(crate::error::Internal(format!(
-                "{name} is not a function of this stack file"
-            )))
-        })
-}
-
-/// Builds the package again (dependencies from the cache) and checks it is what the plan saw.
-fn package(ctx: &Ctx, f: &Function) -> Result<Vec<u8>> {
-    let key = key(ctx, &f.name)?;
-    let source = &ctx.config.functions[key].source;
-    let pkg = crate::build::build(&ctx.config, key)?.package;
-    if pkg.sha256 != f.code_sha256 {
-        crate::bail_hint!(
-            "the code in {} changed since the plan was made (sha256 {} → {})",
-            source.display(),
-            f.code_sha256,
-            pkg.sha256;
-            hint = "run `stackctl plan` again"
-        );
+/// The zip to upload: the one the plan built (see [`crate::plan::attach`]), checked against the
+/// hash the plan saw.
+fn zip(step: &Step) -> Result<Vec<u8>> {
+    match &step.package {
+        Some(package) => package.read(),
+        None => crate::bail_internal!("the plan carries no package for function {}", step.name),
     }
-    Ok(pkg.zip)
 }
 
-async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
-    let zip = package(ctx, f)?;
+async fn create(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
+    let zip = zip(step)?;
     let lambda = &ctx.aws.lambda;
     let created = retry(ROLE_PROPAGATION, AwsError::is_role_not_ready, || {
         ctx.aws.call(Lambda, "CreateFunction", &f.name, || {
@@ -114,7 +95,7 @@ async fn create(ctx: &Ctx, f: &Function) -> Result<()> {
                     lambda.get_function().function_name(&f.name).send()
                 })
                 .await?;
-            if !crate::names::is_owned(out.tags(), &ctx.config.name) {
+            if !crate::names::is_owned(out.tags(), &ctx.stack) {
                 bail!(
                     "lambda:CreateFunction {}: a function with this name appeared that this stack does not own",
                     f.name
@@ -186,7 +167,7 @@ async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
     Ok(())
 }
 
-async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> {
+async fn update(ctx: &Ctx, step: &Step, live: Option<&Function>, f: &Function) -> Result<()> {
     let lambda = &ctx.aws.lambda;
     let config_changed = changed(live, f, |f| &f.runtime)
         || changed(live, f, |f| &f.handler)
@@ -218,7 +199,7 @@ async fn update(ctx: &Ctx, live: Option<&Function>, f: &Function) -> Result<()> 
     }
     // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
     if changed(live, f, |f| &f.code_sha256) || changed(live, f, |f| &f.architecture) {
-        let zip = package(ctx, f)?;
+        let zip = zip(step)?;
         let revision = ctx.revision(&f.name);
         retry(SETTLE, AwsError::is_busy, || {
             ctx.aws.call(Lambda, "UpdateFunctionCode", &f.name, || {

@@ -19,13 +19,13 @@ mod lambda;
 mod logs;
 mod method;
 mod openapi;
+mod rest_api;
 mod s3;
 mod schedules;
 mod sns;
 mod stage;
 
 use crate::aws::{Aws, PaceStats};
-use crate::config::StackConfig;
 use crate::desired::Env;
 use crate::plan::{Plan, Step};
 use anyhow::Result;
@@ -55,7 +55,8 @@ const THROTTLE_REPORT_EVERY: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub done: Vec<usize>,
-    pub failed: Vec<(usize, String)>,
+    /// The steps that failed, with their errors (worded for a person by the printer).
+    pub failed: Vec<(usize, anyhow::Error)>,
     pub skipped: Vec<usize>,
     pub interrupted: bool,
     /// A second Ctrl-C stopped the run at once, dropping the steps in flight; like a killed
@@ -73,7 +74,8 @@ impl Outcome {
 /// Live identifiers learnt while applying: ids of what was just created, and function revisions.
 pub struct Ctx {
     pub aws: Aws,
-    pub config: StackConfig,
+    /// The stack's name: what its resources' [`crate::model::STACK_TAG`] holds.
+    pub stack: String,
     pub env: Env,
     api_id: Mutex<Option<String>>,
     resource_ids: Mutex<BTreeMap<String, String>>,
@@ -131,7 +133,9 @@ impl BulkModel {
 }
 
 impl Ctx {
-    pub fn new(aws: Aws, config: StackConfig, plan: &Plan) -> Ctx {
+    /// What applying `plan` starts from: the ids and revisions read at plan time. Everything else
+    /// apply needs is in the plan's steps.
+    pub fn new(aws: Aws, plan: &Plan) -> Ctx {
         let mut resource_ids = plan.ids.resource_ids.clone();
         if let Some(root) = &plan.ids.root_resource_id {
             resource_ids.insert("/".into(), root.clone());
@@ -148,7 +152,7 @@ impl Ctx {
         };
         Ctx {
             aws,
-            config,
+            stack: plan.stack.clone(),
             env,
             api_id: Mutex::new(plan.ids.api_id.clone()),
             resource_ids: Mutex::new(resource_ids),
@@ -302,9 +306,7 @@ pub async fn run(
             Err(e) => {
                 state[i] = State::Failed;
                 report(Event::Failed(step, &e));
-                outcome
-                    .failed
-                    .push((i, crate::render::error_text(&e, false)));
+                outcome.failed.push((i, e));
             }
         }
     }

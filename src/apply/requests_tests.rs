@@ -32,20 +32,6 @@ fn answer(status: u16, error_type: Option<&str>, body: &str) -> ReplayEvent {
     ReplayEvent::new(Request::new(SdkBody::empty()), response)
 }
 
-/// A stack file with one function, in a temporary directory (the config checks `source`).
-fn config(dir: &tempfile::TempDir) -> StackConfig {
-    std::fs::create_dir_all(dir.path().join("a")).unwrap();
-    std::fs::write(
-        dir.path().join("a/index.py"),
-        "def handler(e, c):\n    return {}\n",
-    )
-    .unwrap();
-    let path = dir.path().join("stack.toml");
-    let text = "[stack]\nname = \"s\"\n\n[functions.a]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"a\"\n";
-    std::fs::write(&path, text).unwrap();
-    StackConfig::parse(&path, text).expect("a valid stack file")
-}
-
 async fn aws(client: &StaticReplayClient) -> Aws {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(client.clone())
@@ -77,8 +63,7 @@ fn plan_of(steps: Vec<Step>, ids: crate::live::Ids) -> Plan {
 
 /// Runs `plan` with the replay client; the outcome and every request sent (method, path).
 async fn apply(plan: &Plan, client: &StaticReplayClient) -> (Outcome, Vec<(String, String)>) {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Arc::new(Ctx::new(aws(client).await, config(&dir), plan));
+    let ctx = Arc::new(Ctx::new(aws(client).await, plan));
     let outcome = run(plan, ctx, 4, |_| {}).await;
     let sent = client
         .actual_requests()
@@ -161,8 +146,7 @@ async fn a_lost_create_response_is_looked_up_not_sent_again() {
         ),
     ]);
     let plan = plan_of(steps, ids);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = Arc::new(Ctx::new(aws(&client).await, config(&dir), &plan));
+    let ctx = Arc::new(Ctx::new(aws(&client).await, &plan));
     let outcome = run(&plan, ctx.clone(), 4, |_| {}).await;
     assert!(outcome.ok(), "{outcome:?}");
     let sent: Vec<(String, String)> = client
@@ -219,21 +203,7 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
             tags: tags(),
         }),
         stack()[0].clone(),
-        Resource::Function(crate::model::Function {
-            name: "s-a".into(),
-            runtime: "python3.12".into(),
-            handler: "index.handler".into(),
-            memory_mb: 128,
-            timeout_s: 3,
-            description: String::new(),
-            environment: Default::default(),
-            role_arn: "arn:aws:iam::123456789012:role/s-a-exec".into(),
-            code_sha256: "x".into(),
-            architecture: Default::default(),
-            layers: Vec::new(),
-            tracing: false,
-            tags: tags(),
-        }),
+        Resource::Function(crate::model::fixtures::function("s-a")),
     ];
     let steps = build(diff(&[], &live, &Default::default())).unwrap();
     let ok = "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>";
@@ -264,5 +234,83 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
             "iam:DeleteRole",
             "Logs_20140328.DeleteLogGroup",
         ]
+    );
+}
+
+/// A plan that changes function `s-a`'s code: the source in `dir/src` is packaged to
+/// `dir/packages/s-a.zip` as a plan does; the steps and the package built.
+fn code_change_plan(dir: &std::path::Path) -> (Plan, crate::package::Package) {
+    let source = dir.join("src");
+    std::fs::create_dir(&source).unwrap();
+    std::fs::write(
+        source.join("index.py"),
+        "def handler(e, c):\n    return 2\n",
+    )
+    .unwrap();
+    let built = crate::package::package(&source).unwrap();
+    let package = crate::package::PackageRef::write(dir.join("packages/s-a.zip"), &built).unwrap();
+    let live = crate::model::fixtures::function("s-a");
+    let desired = crate::model::Function {
+        code_sha256: built.sha256.clone(),
+        ..live.clone()
+    };
+    let mut steps = build(diff(
+        &[Resource::Function(desired)],
+        &[Resource::Function(live)],
+        &Default::default(),
+    ))
+    .unwrap();
+    let packages = std::collections::BTreeMap::from([("s-a".to_string(), package)]);
+    crate::plan::attach(&mut steps, &[], &packages);
+    (plan_of(steps, Default::default()), built)
+}
+
+/// A code change uploads exactly the zip the plan built (the step carries its path and hash):
+/// apply needs neither the stack file nor the function's source, and packages nothing.
+#[tokio::test]
+async fn a_code_change_uploads_the_package_the_plan_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, built) = code_change_plan(dir.path());
+    std::fs::remove_dir_all(dir.path().join("src")).unwrap();
+    let client = StaticReplayClient::new(vec![
+        answer(200, None, r#"{"FunctionName":"s-a","RevisionId":"r2"}"#),
+        answer(
+            200,
+            None,
+            r#"{"Configuration":{"FunctionName":"s-a","State":"Active","LastUpdateStatus":"Successful","RevisionId":"r3"}}"#,
+        ),
+    ]);
+    let (outcome, _) = apply(&plan, &client).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let sent: Vec<String> = client.actual_requests().map(operation).collect();
+    assert_eq!(
+        sent,
+        [
+            "PUT https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/s-a/code",
+            "GET https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/s-a",
+        ]
+    );
+    let upload = client.actual_requests().next().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
+    use base64::Engine;
+    let zip = base64::engine::general_purpose::STANDARD.encode(&built.zip);
+    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
+}
+
+/// A package rewritten since the plan (another plan of the stack, with other code) is refused
+/// before any request.
+#[tokio::test]
+async fn a_package_rewritten_since_the_plan_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, _) = code_change_plan(dir.path());
+    std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
+    let client = StaticReplayClient::new(Vec::new());
+    let (outcome, sent) = apply(&plan, &client).await;
+    assert_eq!(sent, Vec::<(String, String)>::new());
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    let message = format!("{:#}", outcome.failed[0].1);
+    assert!(
+        message.contains("changed since the plan was made"),
+        "{outcome:?}"
     );
 }

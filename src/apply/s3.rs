@@ -11,7 +11,6 @@ use super::Ctx;
 use crate::aws::AwsError;
 use crate::aws::Service::S3;
 use crate::aws::retry::retry;
-use crate::config::events::EventConfig;
 use crate::diff::Action;
 use crate::live::notification_configuration;
 use crate::model::Resource;
@@ -55,6 +54,9 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         (_, Action::Delete) if live.is_some() => {
             let n = live.expect("checked");
             write(ctx, &n.bucket, &n.id, None).await?;
+            if step.permission_shared {
+                return Ok(());
+            }
             remove_permission(ctx, n).await
         }
         _ => bail!("internal error: no S3 action for {}", step.name),
@@ -140,16 +142,8 @@ async fn add_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
     super::events::allow_service(ctx, &n.function, &sid, "s3.amazonaws.com", &source, account).await
 }
 
-/// Removed unless the file still has another s3 event of the function on the bucket.
+/// Called unless another of the file's s3 events of the function on the bucket still uses it
+/// ([`Step::permission_shared`]).
 async fn remove_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
-    let still_used = ctx.config.functions.iter().any(|(k, f)| {
-        ctx.config.function_name(k) == n.function
-            && f.events
-                .iter()
-                .any(|e| matches!(e, EventConfig::S3(b) if b.bucket == n.bucket))
-    });
-    if still_used {
-        return Ok(());
-    }
     super::events::revoke_service(ctx, &n.function, &s3_sid(&n.bucket)).await
 }

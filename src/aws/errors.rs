@@ -16,7 +16,7 @@ pub(super) fn set_target(target: String) {
 }
 
 /// A failed AWS call: which call, AWS's error code and message, and a hint for the user (shown
-/// by `render::error`, not by `Display`).
+/// by `render::Printer::error`, not by `Display`).
 #[derive(Debug)]
 pub struct AwsError {
     pub call: String,
@@ -103,6 +103,23 @@ impl AwsError {
     /// "The role ARN does not have required permissions…"); it is retried.
     pub fn is_role_propagating(&self) -> bool {
         self.code.as_deref() == Some("BadRequestException") && self.message.contains("role ARN")
+    }
+
+    /// The caller's credentials may not make this call (IAM's `AccessDenied`, most services'
+    /// `AccessDeniedException`).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
+        )
+    }
+
+    /// The endpoint does not implement the operation (an emulator, or a partition without it).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("InvalidAction" | "NotImplemented" | "UnknownOperationException")
+        )
     }
 
     /// The resource exists already (a create that lost the race or was sent twice), whatever

@@ -14,7 +14,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, so that tests can run the pacer in paused (virtual) time.
+use tokio::time::Instant;
 
 /// How long one call keeps retrying while API Gateway throttles it. Terraform's AWS provider
 /// retries throttling for minutes; a paced client sharing the account quota with two or three
@@ -173,22 +175,31 @@ impl Pacer {
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
         let start = Instant::now();
+        // After a 429 that said when to come back, the per-operation bucket is not waited for
+        // again: for the slow quotas (CreateDeployment's 1 per 5 s) the two waits would add up,
+        // and the server knows the account's budget, this process only its own share.
+        let mut directed = false;
         loop {
-            self.wait(operation).await;
+            if directed {
+                self.wait_for(ALL).await;
+            } else {
+                self.wait(operation).await;
+            }
             match send().await {
                 Ok(v) => {
                     self.succeeded(operation, Instant::now());
                     return Ok(v);
                 }
                 Err(e) => {
-                    let Some(delay) = super::retry::throttled(&e) else {
+                    let Some(throttled) = super::retry::throttled(&e) else {
                         return Err(e);
                     };
                     self.throttled_at(operation, Instant::now());
-                    if start.elapsed() + delay > THROTTLE_BUDGET {
+                    if start.elapsed() + throttled.delay > THROTTLE_BUDGET {
                         return Err(e);
                     }
-                    tokio::time::sleep(delay).await;
+                    directed = throttled.directed;
+                    tokio::time::sleep(throttled.delay).await;
                 }
             }
         }
@@ -342,5 +353,46 @@ mod tests {
         let stats = pacer.stats();
         assert_eq!(stats.throttled, 3);
         assert!(stats.rate_per_s < 8.0, "{stats:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_operation_comes_back_when_the_server_says_not_later() {
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+
+        let pacer = Pacer::api_gateway();
+        let start = tokio::time::Instant::now();
+        let mut sent = Vec::new();
+        let out: Result<(), SdkError<std::io::Error, HttpResponse>> = pacer
+            .send("CreateDeployment", || {
+                sent.push(start.elapsed());
+                let first = sent.len() == 1;
+                async move {
+                    if first {
+                        // Another deployer took the account's CreateDeployment token.
+                        let raw = HttpResponse::new(
+                            StatusCode::try_from(429).unwrap(),
+                            SdkBody::from(
+                                r#"{"message":"Too Many Requests","retryAfterSeconds":"2"}"#,
+                            ),
+                        );
+                        Err(SdkError::service_error(
+                            std::io::Error::other("throttled"),
+                            raw,
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+        out.unwrap();
+        assert_eq!(sent.len(), 2);
+        // 2 s as asked, not 2 s plus the local 1-per-5-s bucket's refill (over 8 s).
+        assert!(
+            sent[1] >= Duration::from_secs(2) && sent[1] < Duration::from_secs(3),
+            "{sent:?}"
+        );
     }
 }

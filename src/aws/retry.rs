@@ -1,6 +1,7 @@
 //! Retry policy beyond the SDK's defaults: a classifier that honours the server's requested delay
-//! on throttling and refuses to retry hard quotas, and one helper for the waits AWS imposes on top
-//! (IAM propagation, functions still updating): exponential backoff with jitter, bounded in time.
+//! on throttling and refuses to retry hard quotas, and the one [`Backoff`] every hand-driven retry
+//! waits with (creates sent without SDK retries, and the waits AWS imposes on top: IAM
+//! propagation, functions still updating): exponential with jitter, bounded in attempts or time.
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -9,6 +10,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
 use aws_smithy_types::retry::ErrorKind;
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -73,48 +75,119 @@ impl ClassifyRetry for ServerDirected {
     }
 }
 
-/// For calls sent with SDK retries off (creates that are not idempotent): whether the failure of
-/// attempt `attempt` (from 1) is worth another attempt, and after how long. Throttling waits as
-/// long as the server asked; 5xx, lost connections and timeouts back off exponentially with
-/// jitter; client errors and hard quotas are final.
-pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option<Duration> {
+/// The first wait of a [`Backoff`], and the longest: waits double from the first up to it.
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+/// The one backoff stackctl retries with (backon's exponential backoff): waits of 500 ms, 1 s,
+/// 2 s, … up to 10 s each, each one lengthened at random by up to its own length (jitter, so that
+/// concurrent applies do not retry in step), bounded either by a number of attempts or by time.
+/// Throttling is not its job: [`super::Pacer`] paces and retries 429s against the quota table.
+pub struct Backoff {
+    waits: ExponentialBackoff,
+    /// With [`Backoff::within`]: no wait may end after this.
+    deadline: Option<Instant>,
+}
+
+impl Backoff {
+    fn builder() -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_min_delay(FIRST_WAIT)
+            .with_max_delay(LONGEST_WAIT)
+            .with_factor(2.0)
+            .with_jitter()
+    }
+
+    /// At most `attempts` attempts in all, so at most `attempts - 1` waits.
+    pub fn attempts(attempts: u32) -> Backoff {
+        Backoff {
+            waits: Backoff::builder()
+                .with_max_times(attempts.saturating_sub(1) as usize)
+                .build(),
+            deadline: None,
+        }
+    }
+
+    /// Attempts for `budget` from now: a wait that would end after it is not started.
+    pub fn within(budget: Duration) -> Backoff {
+        Backoff {
+            waits: Backoff::builder().without_max_times().build(),
+            deadline: Some(Instant::now() + budget),
+        }
+    }
+
+    /// The wait before the next attempt; `None` when the attempts or the time are spent.
+    pub fn next_wait(&mut self) -> Option<Duration> {
+        let wait = self.waits.next()?;
+        match self.deadline {
+            Some(end) if Instant::now() + wait >= end => None,
+            _ => Some(wait),
+        }
+    }
+
+    /// For calls sent with SDK retries off (creates that are not idempotent): how long to wait
+    /// before sending a failed call again, or `None` when its failure is final or the backoff is
+    /// spent. Throttling waits as long as the server asked (counting as an attempt); 5xx, lost
+    /// connections and timeouts take the next wait; client errors, hard quotas
+    /// (`LimitExceededException`) and a refused connection are final.
+    pub fn after_failure<E>(&mut self, err: &SdkError<E, HttpResponse>) -> Option<Duration> {
+        let wait = retry_wait(err)?;
+        let next = self.next_wait()?;
+        Some(wait.unwrap_or(next))
+    }
+}
+
+/// Whether a call sent with SDK retries off is worth sending again: `None` if not; `Some(None)`
+/// after the backoff's next wait; `Some(Some(d))` after `d`, as the server asked.
+fn retry_wait<E>(err: &SdkError<E, HttpResponse>) -> Option<Option<Duration>> {
     let response = match err {
-        SdkError::ServiceError(e) => Some(e.raw()),
-        SdkError::ResponseError(e) => Some(e.raw()),
+        SdkError::ServiceError(e) => e.raw(),
+        SdkError::ResponseError(e) => e.raw(),
         SdkError::DispatchFailure(e)
             if e.as_connector_error()
                 .is_some_and(|c| super::errors::is_refused(c)) =>
         {
             return None;
         }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => None,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => return Some(None),
         _ => return None,
     };
-    let backoff = || {
-        let base = Duration::from_millis(500) * 2u32.pow(attempt.saturating_sub(1).min(5));
-        base.min(Duration::from_secs(10))
-            .mul_f64(1.0 + fastrand::f64() * 0.5)
-    };
-    let Some(r) = response else {
-        return Some(backoff());
-    };
-    let status = r.status().as_u16();
+    let status = response.status().as_u16();
     match decide(
         status,
-        r.headers().get("x-amzn-errortype"),
-        r.headers().get("retry-after"),
-        r.body().bytes().unwrap_or_default(),
+        response.headers().get("x-amzn-errortype"),
+        response.headers().get("retry-after"),
+        response.body().bytes().unwrap_or_default(),
     ) {
         Decision::Forbid => None,
-        Decision::After(d) => Some(d),
-        Decision::Default if status == 429 || status >= 500 => Some(backoff()),
+        Decision::After(d) => Some(Some(d)),
+        Decision::Default if status == 429 || status >= 500 => Some(None),
         Decision::Default => None,
     }
 }
 
+/// [`Backoff::after_failure`] for loops that count attempts themselves (`attempt` from 1), kept
+/// for `apply/events.rs` and `apply/sns.rs` until they hold a [`Backoff`].
+pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option<Duration> {
+    let mut backoff = Backoff::attempts(u32::MAX);
+    for _ in 1..attempt.min(8) {
+        backoff.next_wait();
+    }
+    backoff.after_failure(err)
+}
+
+/// How long to wait before sending a throttled call again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttled {
+    pub delay: Duration,
+    /// The server said when (`retryAfterSeconds` or `Retry-After`): after `delay` its quota has
+    /// room for the call, so the client's own per-operation pacing must not add to it.
+    pub directed: bool,
+}
+
 /// Whether a failed call was throttled (HTTP 429, not a hard quota), and how long to wait before
 /// sending it again: what the server asked (capped at 30 s), else 1 to 1.5 s.
-pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Duration> {
+pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Throttled> {
     let r = match err {
         SdkError::ServiceError(e) => e.raw(),
         SdkError::ResponseError(e) => e.raw(),
@@ -130,8 +203,14 @@ pub fn throttled<E>(err: &SdkError<E, HttpResponse>) -> Option<Duration> {
         r.body().bytes().unwrap_or_default(),
     ) {
         Decision::Forbid => None,
-        Decision::After(d) => Some(d),
-        Decision::Default => Some(Duration::from_secs(1).mul_f64(1.0 + fastrand::f64() * 0.5)),
+        Decision::After(delay) => Some(Throttled {
+            delay,
+            directed: true,
+        }),
+        Decision::Default => Some(Throttled {
+            delay: Duration::from_secs(1).mul_f64(1.0 + fastrand::f64() * 0.5),
+            directed: false,
+        }),
     }
 }
 
@@ -181,6 +260,9 @@ fn decide(
     }
 }
 
+/// Sends `call` until it succeeds, fails in a way `retryable` does not accept, or `budget` is
+/// spent, waiting with a [`Backoff::within`] between attempts. For the waits AWS imposes after a
+/// change (a new role not yet assumable, a function still updating).
 pub async fn retry<T, E, F, Fut>(
     budget: Duration,
     mut retryable: impl FnMut(&E) -> bool,
@@ -190,88 +272,19 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(500);
+    let mut backoff = Backoff::within(budget);
     loop {
         match call().await {
             Ok(v) => return Ok(v),
-            Err(e) if retryable(&e) && start.elapsed() + delay < budget => {
-                let jitter = delay.mul_f64(fastrand::f64() * 0.5);
-                tokio::time::sleep(delay + jitter).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
+            Err(e) if retryable(&e) => match backoff.next_wait() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(e),
+            },
             Err(e) => return Err(e),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-
-    #[tokio::test(start_paused = true)]
-    async fn retries_until_success_and_stops_on_other_errors() {
-        let n = Cell::new(0);
-        let r: Result<u32, &str> = retry(
-            Duration::from_secs(60),
-            |e| *e == "busy",
-            || {
-                n.set(n.get() + 1);
-                let v = n.get();
-                async move { if v < 3 { Err("busy") } else { Ok(v) } }
-            },
-        )
-        .await;
-        assert_eq!(r, Ok(3));
-
-        let r: Result<u32, &str> = retry(
-            Duration::from_secs(60),
-            |e| *e == "busy",
-            || async { Err("fatal") },
-        )
-        .await;
-        assert_eq!(r, Err("fatal"));
-    }
-
-    #[test]
-    fn server_directed_delays_and_hard_limits() {
-        let body = br#"{"message":"Too Many Requests","retryAfterSeconds":"2"}"#;
-        assert_eq!(
-            decide(429, Some("TooManyRequestsException"), None, body),
-            Decision::After(Duration::from_secs(2))
-        );
-        assert_eq!(
-            decide(429, None, Some("3"), b""),
-            Decision::After(Duration::from_secs(3))
-        );
-        assert_eq!(
-            decide(429, None, None, br#"{"retryAfterSeconds": 900}"#),
-            Decision::After(MAX_RETRY_AFTER)
-        );
-        assert_eq!(
-            decide(429, Some("LimitExceededException:http://x"), None, b"{}"),
-            Decision::Forbid
-        );
-        assert_eq!(
-            decide(
-                400,
-                None,
-                None,
-                br#"{"__type":"com.amazon#LimitExceededException"}"#
-            ),
-            Decision::Forbid
-        );
-        assert_eq!(decide(429, None, None, b"{}"), Decision::Default);
-        assert_eq!(decide(500, None, None, b"oops"), Decision::Default);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn gives_up_when_the_budget_is_spent() {
-        let start = tokio::time::Instant::now();
-        let r: Result<(), &str> =
-            retry(Duration::from_secs(5), |_| true, || async { Err("busy") }).await;
-        assert_eq!(r, Err("busy"));
-        assert!(start.elapsed() < Duration::from_secs(8));
-    }
-}
+#[path = "retry_tests.rs"]
+mod tests;

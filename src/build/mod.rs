@@ -9,7 +9,6 @@
 
 pub mod command;
 mod node;
-mod progress;
 mod python;
 pub mod sizes;
 
@@ -214,12 +213,12 @@ fn install(
             )
         })?;
     let started = Instant::now();
-    let activity = progress::Activity::start(format!(
-        "Installing the dependencies of function {key} ({}, {} {})…",
-        installer.manifest(),
-        f.runtime,
-        f.architecture.as_str()
-    ));
+    crate::report::emit(crate::report::Event::Installing {
+        function: key.to_string(),
+        manifest: installer.manifest().to_string(),
+        runtime: f.runtime.to_string(),
+        architecture: f.architecture.as_str().to_string(),
+    });
     let tree = match installer {
         Installer::Pip => python::install(f, scratch.path())?,
         Installer::Npm => node::install(f, scratch.path())?,
@@ -239,10 +238,10 @@ fn install(
             ));
         }
     }
-    activity.finish(format!(
-        "Installed the dependencies of function {key} in {:.1} s.",
-        took.as_secs_f64()
-    ));
+    crate::report::emit(crate::report::Event::Installed {
+        function: key.to_string(),
+        took,
+    });
     Ok(Deps {
         installer,
         dir,

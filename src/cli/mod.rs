@@ -250,8 +250,8 @@ pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
     ))
 }
 
-/// Writes the completion script for `shell` to stdout.
-pub fn completions(shell: CompletionShell) {
+/// The completion script for `shell` (the command prints it).
+pub fn completions(shell: CompletionShell) -> String {
     use clap::CommandFactory;
     use clap_complete::Shell;
     let shell = match shell {
@@ -259,10 +259,7 @@ pub fn completions(shell: CompletionShell) {
         CompletionShell::Zsh => Shell::Zsh,
         CompletionShell::Fish => Shell::Fish,
     };
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "stackctl",
-        &mut std::io::stdout(),
-    );
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "stackctl", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }

@@ -2,9 +2,9 @@
 
 use super::*;
 
-pub(super) async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
+pub(super) async fn outputs(g: &Global, p: &Printer, args: &OutputsArgs) -> Result<Status> {
     let config = load(g)?;
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let live = crate::live::read(&aws, &config, true).await?;
     let existing: Vec<String> = live
         .resources
@@ -27,11 +27,7 @@ pub(super) async fn outputs(g: &Global, args: &OutputsArgs) -> Result<Status> {
         // Exit 1: a script reading the URL must not go on with nothing.
         crate::bail_hint!("stack {} is not deployed in {}: no function or API carries its tag", config.name, aws.region; hint = "run `stackctl apply` to deploy it");
     }
-    if args.json {
-        render::out_line(serde_json::to_string_pretty(&outputs)?);
-    } else {
-        render::out(render::outputs_text(&outputs));
-    }
+    p.json(args.json).result(&outputs)?;
     Ok(Status::Ok)
 }
 
@@ -40,9 +36,9 @@ pub(super) async fn deployed_api(aws: &Aws, config: &StackConfig) -> Result<Opti
     Ok(crate::live::read(aws, config, true).await?.ids.api_id)
 }
 
-pub(super) async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
+pub(super) async fn logs(g: &Global, p: &Printer, args: &LogsArgs) -> Result<Status> {
     let config = load(g)?;
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let api_id = if args.api && config.api.is_some() {
         deployed_api(&aws, &config).await?
     } else {
@@ -53,15 +49,27 @@ pub(super) async fn logs(g: &Global, args: &LogsArgs) -> Result<Status> {
         follow: args.follow,
         since: args.since,
         filter: args.filter.clone(),
-        json: args.json,
     };
-    crate::logs::run(&aws, sources, &opts).await?;
+    let lines = p.json(args.json);
+    let mut show = |report| {
+        match report {
+            crate::logs::Report::Lines(l) => return lines.records(&l),
+            crate::logs::Report::Notice(n) if n.is_detail() => p.detail(n),
+            crate::logs::Report::Notice(n) => p.info(n),
+        }
+        Ok(())
+    };
+    crate::logs::run(&aws, sources, &opts, &mut show).await?;
     Ok(Status::Ok)
 }
 
 /// `stackctl invoke`: see [`crate::invoke`]. The payload goes to stdout, the log tail to
 /// stderr; a function error exits 1 after both.
-pub(super) async fn invoke(g: &Global, args: &crate::cli::InvokeArgs) -> Result<Status> {
+pub(super) async fn invoke(
+    g: &Global,
+    p: &Printer,
+    args: &crate::cli::InvokeArgs,
+) -> Result<Status> {
     let config = load(g)?;
     let name = crate::invoke::function_name(&config, &args.function)?;
     let event = crate::invoke::payload(args.payload.as_deref(), args.payload_file.as_deref())?;
@@ -69,15 +77,15 @@ pub(super) async fn invoke(g: &Global, args: &crate::cli::InvokeArgs) -> Result<
         .strip_prefix(&format!("{}-", config.name))
         .unwrap_or(&name);
     let timeout_s = config.functions.get(key).map_or(900, |f| f.timeout_s);
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let done = crate::invoke::invoke(&aws, &name, event, args.log, timeout_s).await?;
     if let Some(payload) = &done.payload {
-        render::out_line(payload);
+        p.out_line(payload);
     }
     if let Some(text) = &done.log_tail {
-        render::err(text);
+        p.err(text);
         if !text.ends_with('\n') {
-            render::err("\n");
+            p.err("\n");
         }
     }
     if let Some(kind) = &done.function_error {
@@ -86,14 +94,14 @@ pub(super) async fn invoke(g: &Global, args: &crate::cli::InvokeArgs) -> Result<
     Ok(Status::Ok)
 }
 
-pub(super) async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
+pub(super) async fn smoke_test(g: &Global, p: &Printer, args: &TestArgs) -> Result<Status> {
     let config = load(g)?;
     let api = crate::smoke::api_of(&config)?;
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let Some(api_id) = deployed_api(&aws, &config).await? else {
         crate::bail_hint!("the API {} of stack {} is not deployed", api.name, config.name; hint = "run `stackctl apply` first");
     };
-    render::info(format!(
+    p.info(format!(
         "Calling {} (stack {}, API {api_id}):",
         engine::invoke_url(&aws, &api_id, &api.stage, "/"),
         config.name
@@ -103,7 +111,7 @@ pub(super) async fn smoke_test(g: &Global, args: &TestArgs) -> Result<Status> {
         origin: args.origin.clone(),
     };
     let checks = crate::smoke::run(&aws, &config, &api_id, &opts).await?;
-    render::out(crate::smoke::report(&checks));
-    render::out_line(crate::smoke::verdict(&checks)?);
+    p.out(crate::smoke::report(&checks));
+    p.out_line(crate::smoke::verdict(&checks)?);
     Ok(Status::Ok)
 }

@@ -1,5 +1,6 @@
-//! One function per command: load, run the pipeline, hand results to the renderer, and say which
-//! exit status the result deserves.
+//! One function per command: load, run the pipeline, hand results and library events to the
+//! [`Printer`] (the only writer to stdout and stderr), and say which exit status the result
+//! deserves.
 
 use crate::apply::{self, Ctx};
 use crate::aws::{Aws, ConnectOptions};
@@ -9,7 +10,7 @@ use crate::cli::{
 use crate::config::StackConfig;
 use crate::engine;
 use crate::plan::Plan;
-use crate::render;
+use crate::render::{self, Printer};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -27,22 +28,26 @@ pub enum Status {
     Changes,
 }
 
-pub async fn run(cli: Cli) -> Result<Status> {
+/// Runs the command. `p` shows everything, including the events library code reports
+/// ([`crate::report`]) while it runs.
+pub async fn run(cli: Cli, p: &Printer) -> Result<Status> {
     let g = &cli.global;
+    let sink = p.clone();
+    crate::report::set_sink(move |e| sink.report(e));
     match &cli.command {
-        Command::Plan(args) => plan(g, args).await,
-        Command::Apply(args) => apply(g, args).await,
-        Command::Destroy(args) => destroy(g, args).await,
-        Command::Outputs(args) => outputs(g, args).await,
-        Command::Logs(args) => logs(g, args).await,
-        Command::Invoke(args) => invoke(g, args).await,
-        Command::Test(args) => smoke_test(g, args).await,
-        Command::Build(args) => build(g, args),
-        Command::Validate(_) => validate(g),
-        Command::Init(args) => init(args),
-        Command::Import(args) => import(g, args).await,
+        Command::Plan(args) => plan(g, p, args).await,
+        Command::Apply(args) => apply(g, p, args).await,
+        Command::Destroy(args) => destroy(g, p, args).await,
+        Command::Outputs(args) => outputs(g, p, args).await,
+        Command::Logs(args) => logs(g, p, args).await,
+        Command::Invoke(args) => invoke(g, p, args).await,
+        Command::Test(args) => smoke_test(g, p, args).await,
+        Command::Build(args) => build(g, p, args),
+        Command::Validate(_) => validate(g, p),
+        Command::Init(args) => init(p, args),
+        Command::Import(args) => import(g, p, args).await,
         Command::Completions { shell } => {
-            crate::cli::completions(*shell);
+            p.out(crate::cli::completions(*shell));
             Ok(Status::Ok)
         }
     }
@@ -60,7 +65,7 @@ fn env(g: &Global) -> Option<&str> {
 /// Connects in the stack's region. A file that names its region pins it: a `--region` (or
 /// `STACKCTL_REGION`) that says otherwise is refused rather than obeyed, since it would make a
 /// second copy of the stack in another region.
-async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
+async fn connect(g: &Global, p: &Printer, config: &StackConfig) -> Result<Aws> {
     if let (Some(flag), Some(file)) = (&g.region, &config.region)
         && flag != file
     {
@@ -75,27 +80,25 @@ async fn connect(g: &Global, config: &StackConfig) -> Result<Aws> {
             hint = "the file pins the stack's region: drop --region, or change the file"
         );
     }
-    Aws::connect(&connect_options(g, config.region.clone())).await
+    Aws::connect(&connect_options(g, p, config.region.clone())).await
 }
 
-fn connect_options(g: &Global, file_region: Option<String>) -> ConnectOptions {
+fn connect_options(g: &Global, p: &Printer, file_region: Option<String>) -> ConnectOptions {
     ConnectOptions {
         region: g.region.clone().or(file_region),
         profile: g.profile.clone(),
         endpoint_url: g.endpoint_url.clone(),
-        on_call: g
-            .verbose
-            .then_some(render::verbose_call as crate::aws::OnCall),
+        on_call: p.on_call(),
         parallelism: g.parallelism as usize,
         local: g.local,
     }
 }
 
-fn refuse_conflicts(plan: &Plan) -> Result<()> {
+fn refuse_conflicts(p: &Printer, plan: &Plan) -> Result<()> {
     if plan.conflicts.is_empty() {
         return Ok(());
     }
-    render::err(render::conflicts(&plan.conflicts));
+    p.err(render::conflicts(&plan.conflicts));
     bail!(
         "{} conflict{} must be resolved first; nothing was changed",
         plan.conflicts.len(),
@@ -104,27 +107,27 @@ fn refuse_conflicts(plan: &Plan) -> Result<()> {
 }
 
 /// `stackctl build`: see [`crate::build::command`].
-fn build(g: &Global, args: &crate::cli::BuildArgs) -> Result<Status> {
+fn build(g: &Global, p: &Printer, args: &crate::cli::BuildArgs) -> Result<Status> {
     let config = load(g)?;
-    crate::build::command::run(&config, &args.functions, |report| render::out(report))?;
+    crate::build::command::run(&config, &args.functions, |report| p.out(report))?;
     Ok(Status::Ok)
 }
 
 /// Without `--env`, a file with environments is checked in every one of them.
-fn validate(g: &Global) -> Result<Status> {
+fn validate(g: &Global, p: &Printer) -> Result<Status> {
     let text = std::fs::read_to_string(&g.file).unwrap_or_default();
     let envs = StackConfig::environments(&text);
     if env(g).is_some() || envs.is_empty() {
         let config = load(g)?;
-        render::out_line(valid_line(g, &config));
+        p.result(&Valid::of(g, &config))?;
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
     for env in &envs {
         match StackConfig::load_env(&g.file, Some(env)) {
-            Ok(config) => render::out_line(valid_line(g, &config)),
+            Ok(config) => p.result(&Valid::of(g, &config))?,
             Err(e) => {
-                render::error(&e);
+                p.error(&e);
                 failed.push(env.as_str());
             }
         }
@@ -139,41 +142,62 @@ fn validate(g: &Global) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-fn valid_line(g: &Global, config: &StackConfig) -> String {
-    let routes: usize = config
-        .api
-        .as_ref()
-        .map_or(0, |a| a.routes.iter().map(|r| r.methods.len()).sum());
-    let env = config
-        .env
-        .as_ref()
-        .map_or(String::new(), |e| format!(" (env {e})"));
-    format!(
-        "{}{env} is valid: stack {}, {} function{}, {} route{}.",
-        g.file.display(),
-        config.name,
-        config.functions.len(),
-        if config.functions.len() == 1 { "" } else { "s" },
-        routes,
-        if routes == 1 { "" } else { "s" }
-    )
+/// `stackctl validate`'s result for one file (and environment): what it declares.
+#[derive(Debug, serde::Serialize)]
+struct Valid {
+    file: std::path::PathBuf,
+    env: Option<String>,
+    stack: String,
+    functions: usize,
+    /// Route methods: `methods = ["GET", "POST"]` on one path counts two.
+    routes: usize,
 }
 
-async fn plan(g: &Global, args: &PlanArgs) -> Result<Status> {
-    let config = load(g)?;
-    let aws = connect(g, &config).await?;
-    let plan = engine::make_plan(&aws, &config, false).await?;
-    if args.json {
-        render::out_line(serde_json::to_string_pretty(&render::plan_json(&plan))?);
-    } else {
-        render::out(render::plan_text(&plan));
+impl Valid {
+    fn of(g: &Global, config: &StackConfig) -> Valid {
+        Valid {
+            file: g.file.clone(),
+            env: config.env.clone(),
+            stack: config.name.clone(),
+            functions: config.functions.len(),
+            routes: config
+                .api
+                .as_ref()
+                .map_or(0, |a| a.routes.iter().map(|r| r.methods.len()).sum()),
+        }
     }
-    refuse_conflicts(&plan)?;
+}
+
+impl std::fmt::Display for Valid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        write!(f, "{}", self.file.display())?;
+        if let Some(env) = &self.env {
+            write!(f, " (env {env})")?;
+        }
+        write!(
+            f,
+            " is valid: stack {}, {} function{}, {} route{}.",
+            self.stack,
+            self.functions,
+            plural(self.functions),
+            self.routes,
+            plural(self.routes)
+        )
+    }
+}
+
+async fn plan(g: &Global, p: &Printer, args: &PlanArgs) -> Result<Status> {
+    let config = load(g)?;
+    let aws = connect(g, p, &config).await?;
+    let plan = engine::make_plan(&aws, &config, false).await?;
+    p.json(args.json).result(&render::PlanView(&plan))?;
+    refuse_conflicts(p, &plan)?;
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan)?;
         write_private(out, text.as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
-        render::info(format!(
+        p.info(format!(
             "Saved the plan to {} (mode 0600: only you can read it; it holds environment values in clear). \
              Apply exactly it with `stackctl apply {}`.",
             out.display(),
@@ -201,15 +225,14 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Asks "yes?" on a terminal; refuses outright when nobody can answer.
-fn confirm(question: &str, yes: bool) -> Result<()> {
+fn confirm(p: &Printer, question: &str, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
         crate::bail_hint!("refusing to change AWS without confirmation: stdin is not a terminal"; hint = "pass --yes");
     }
-    render::err(format!("{question} Only 'yes' will be accepted: "));
-    std::io::stderr().flush()?;
+    p.err(format!("{question} Only 'yes' will be accepted: "));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim() != "yes" {
@@ -218,9 +241,9 @@ fn confirm(question: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
-async fn execute(aws: Aws, config: StackConfig, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
-    let ctx = Arc::new(Ctx::new(aws, config, plan));
-    let mut progress = render::Progress::new();
+async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
+    let ctx = Arc::new(Ctx::new(aws, plan));
+    let mut progress = p.progress();
     let outcome = apply::run(plan, ctx.clone(), parallelism as usize, |e| {
         progress.event(e)
     })
@@ -230,18 +253,18 @@ async fn execute(aws: Aws, config: StackConfig, plan: &Plan, parallelism: u16) -
     }
     let summary = render::outcome(plan, &outcome);
     if outcome.ok() {
-        render::info(summary);
+        p.info(summary);
         Ok(ctx)
     } else {
         bail!(summary)
     }
 }
 
-async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
+async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     let config = load(g)?;
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let fresh = engine::make_plan(&aws, &config, false).await?;
-    refuse_conflicts(&fresh)?;
+    refuse_conflicts(p, &fresh)?;
     let plan = match &args.plan_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -258,30 +281,30 @@ async fn apply(g: &Global, args: &ApplyArgs) -> Result<Status> {
         None => fresh,
     };
     if plan.is_empty() {
-        render::out_line(format!("No changes. Stack {} is up to date.", plan.stack));
-        print_urls(&aws, &config, plan.ids.api_id.as_deref());
+        p.out_line(format!("No changes. Stack {} is up to date.", plan.stack));
+        print_urls(p, &aws, &config, plan.ids.api_id.as_deref());
         return Ok(Status::Ok);
     }
-    if !render::quiet() {
-        render::out(render::plan_text(&plan));
+    if !p.is_quiet() {
+        p.result(&render::PlanView(&plan))?;
     }
     if args.plan_file.is_none() {
-        confirm("Apply these changes?", args.yes)?;
+        confirm(p, "Apply these changes?", args.yes)?;
     }
-    let ctx = execute(aws.clone(), config.clone(), &plan, g.parallelism).await?;
-    render::out_line(render::applied_line(&plan));
-    print_urls(&aws, &config, ctx.api_id().ok().as_deref());
+    let ctx = execute(p, aws.clone(), &plan, g.parallelism).await?;
+    p.out_line(render::applied_line(&plan));
+    print_urls(p, &aws, &config, ctx.api_id().ok().as_deref());
     Ok(Status::Ok)
 }
 
-fn print_urls(aws: &Aws, config: &StackConfig, api_id: Option<&str>) {
+fn print_urls(p: &Printer, aws: &Aws, config: &StackConfig, api_id: Option<&str>) {
     let (Some(api), Some(id)) = (&config.api, api_id) else {
         return;
     };
-    render::out_line("");
+    p.out_line("");
     for r in &api.routes {
         for m in &r.methods {
-            render::out_line(format!(
+            p.out_line(format!(
                 "  {:<7} {}",
                 m,
                 engine::invoke_url(aws, id, &api.stage, &r.path)
@@ -290,27 +313,28 @@ fn print_urls(aws: &Aws, config: &StackConfig, api_id: Option<&str>) {
     }
 }
 
-async fn destroy(g: &Global, args: &DestroyArgs) -> Result<Status> {
+async fn destroy(g: &Global, p: &Printer, args: &DestroyArgs) -> Result<Status> {
     let config = load(g)?;
-    let aws = connect(g, &config).await?;
+    let aws = connect(g, p, &config).await?;
     let plan = engine::make_plan(&aws, &config, true).await?;
-    refuse_conflicts(&plan)?;
+    refuse_conflicts(p, &plan)?;
     if plan.is_empty() {
-        render::out_line(format!(
+        p.out_line(format!(
             "Nothing to destroy: no resource carries the tag of stack {}.",
             plan.stack
         ));
         return Ok(Status::Ok);
     }
-    if !render::quiet() {
-        render::out(render::plan_text(&plan));
+    if !p.is_quiet() {
+        p.result(&render::PlanView(&plan))?;
     }
     confirm(
+        p,
         &format!("Destroy everything stack {} owns?", plan.stack),
         args.yes,
     )?;
-    execute(aws, config, &plan, g.parallelism).await?;
-    render::out_line(format!(
+    execute(p, aws, &plan, g.parallelism).await?;
+    p.out_line(format!(
         "Destroy complete. {} resources deleted.",
         plan.summary.delete
     ));

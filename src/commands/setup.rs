@@ -2,10 +2,10 @@
 
 use super::*;
 
-pub(super) fn init(args: &crate::cli::InitArgs) -> Result<Status> {
+pub(super) fn init(p: &Printer, args: &crate::cli::InitArgs) -> Result<Status> {
     let created = crate::init::init(&args.dir, args.template, args.name.as_deref(), args.force)?;
     for f in &created.files {
-        render::out_line(format!("Created {}", f.display()));
+        p.out_line(format!("Created {}", f.display()));
     }
     if let Some(base) = &created.named_after {
         let why = if *base == created.name {
@@ -14,7 +14,7 @@ pub(super) fn init(args: &crate::cli::InitArgs) -> Result<Status> {
             " (a stack name is 1 to 32 lowercase letters, digits or '-', starting with a letter)"
                 .into()
         };
-        render::out_line(format!(
+        p.out_line(format!(
             "Named the stack {} after the directory {base}{why}; to choose another, edit `name` under [stack] before the first apply.",
             created.name
         ));
@@ -24,15 +24,19 @@ pub(super) fn init(args: &crate::cli::InitArgs) -> Result<Status> {
     } else {
         format!("cd {} && ", created.dir.display())
     };
-    render::out_line(format!(
+    p.out_line(format!(
         "Stack {} is ready. Next: {cd}stackctl plan, then stackctl apply.",
         created.name
     ));
     Ok(Status::Ok)
 }
 
-pub(super) async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<Status> {
-    let aws = Aws::connect(&connect_options(g, None)).await?;
+pub(super) async fn import(
+    g: &Global,
+    p: &Printer,
+    args: &crate::cli::ImportArgs,
+) -> Result<Status> {
+    let aws = Aws::connect(&connect_options(g, p, None)).await?;
     let request = crate::import::Request {
         functions: args.functions.clone(),
         api: args.api.clone(),
@@ -42,16 +46,16 @@ pub(super) async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<
     };
     let done = crate::import::import(&aws, &request).await?;
     for w in &done.warnings {
-        render::info(format!("warning: {w}"));
+        p.info(format!("warning: {w}"));
     }
     for (name, key, dir) in &done.functions {
-        render::out_line(format!(
+        p.out_line(format!(
             "Imported function {name} as [functions.{key}], code in {}",
             dir.display()
         ));
     }
     if let Some(id) = &done.api {
-        render::out_line(format!(
+        p.out_line(format!(
             "Imported REST API {id} with {} route(s)",
             done.routes
         ));
@@ -61,7 +65,7 @@ pub(super) async fn import(g: &Global, args: &crate::cli::ImportArgs) -> Result<
     } else {
         format!("stackctl plan -f {}", g.file.display())
     };
-    render::out_line(format!(
+    p.out_line(format!(
         "Wrote {} (stack {}). Nothing in AWS was changed. Next: {plan}",
         g.file.display(),
         done.stack

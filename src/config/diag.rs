@@ -1,5 +1,8 @@
 //! Diagnostics that point into stack.toml: `file:line:col`, the source line and a caret, plus a hint.
+//! Rendered by `annotate-snippets`, the renderer rustc and cargo use, so the layout is the one
+//! Rust users read every day; styled only when the caller says colour is on.
 
+use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -66,38 +69,52 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+impl ConfigError {
+    /// Every diagnostic as rustc shows one: `error: <message>`, ` --> file:line:col` (column in
+    /// characters), the source line with a caret under the span, and `= hint: …`. With
+    /// `colour`, styled with ANSI escapes (the caller decides: a terminal, NO_COLOR, --color).
+    pub fn render(&self, colour: bool) -> String {
+        let renderer = if colour {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let path = self.path.display().to_string();
+        let hint = Level::HELP.with_name(Some("hint"));
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let start = floor_char_boundary(&self.source, d.span.start.min(self.source.len()));
+                let end = floor_char_boundary(&self.source, d.span.end.min(self.source.len()));
+                // One line at most: a table's span covers its whole body.
+                let end = self.source[start..end]
+                    .find('\n')
+                    .map_or(end, |nl| start + nl);
+                let snippet = Snippet::source(self.source.as_str())
+                    .path(path.as_str())
+                    .annotation(AnnotationKind::Primary.span(start..end));
+                // The renderer aligns a message's further lines (an installer's output) under
+                // its first: their own indentation would only push them further.
+                let message = d
+                    .message
+                    .lines()
+                    .map(str::trim_start)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let mut group = Level::ERROR.primary_title(message).element(snippet);
+                if let Some(h) = &d.hint {
+                    group = group.element(hint.clone().message(h));
+                }
+                renderer.render(&[group])
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, d) in self.diagnostics.iter().enumerate() {
-            if n > 0 {
-                writeln!(f)?;
-            }
-            let (line, col) = self.line_col(d.span.start);
-            writeln!(f, "error: {}", d.message)?;
-            writeln!(f, "  --> {}:{}:{}", self.path.display(), line, col)?;
-            let text = self.source.lines().nth(line - 1).unwrap_or("");
-            let gutter = line.to_string().len();
-            let start = floor_char_boundary(&self.source, d.span.start.min(self.source.len()));
-            let end = floor_char_boundary(&self.source, d.span.end.min(self.source.len()));
-            let width = self.source[start..end]
-                .lines()
-                .next()
-                .map_or(1, |s| s.chars().count().max(1));
-            writeln!(f, "{:gutter$} |", "")?;
-            writeln!(f, "{line} | {text}")?;
-            write!(
-                f,
-                "{:gutter$} | {:pad$}{}",
-                "",
-                "",
-                "^".repeat(width),
-                pad = col - 1
-            )?;
-            if let Some(hint) = &d.hint {
-                write!(f, "\n{:gutter$} = hint: {hint}", "")?;
-            }
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 
@@ -127,7 +144,47 @@ mod tests {
         let text = err.to_string();
         assert_eq!(
             text,
-            "error: bad name\n  --> stack.toml:2:8\n  |\n2 | name = \"Bad\"\n  |        ^^^^^\n  = hint: use lowercase"
+            "error: bad name\n --> stack.toml:2:8\n  |\n2 | name = \"Bad\"\n  |        ^^^^^\n  |\n  = hint: use lowercase"
+        );
+        assert!(
+            !text.contains('\x1b'),
+            "plain text has no escapes: {text:?}"
+        );
+        assert!(err.render(true).contains('\x1b'), "styled text has escapes");
+    }
+
+    #[test]
+    fn a_span_over_several_lines_is_marked_on_its_first() {
+        let src = "[stack]\nname = \"s\"\n[functions.a]\nruntime = \"x\"\n";
+        let err = ConfigError::new(
+            Path::new("stack.toml"),
+            src,
+            vec![Diagnostic::new("bad table", 19..src.len())],
+        );
+        let text = err.to_string();
+        assert!(text.contains(" --> stack.toml:3:1\n"), "{text}");
+        assert!(
+            text.contains("3 | [functions.a]\n  | ^^^^^^^^^^^^^"),
+            "{text}"
+        );
+        assert!(!text.contains("runtime"), "{text}");
+    }
+
+    #[test]
+    fn further_lines_of_a_message_align_under_its_first() {
+        let err = ConfigError::new(
+            Path::new("stack.toml"),
+            "[stack]\nname = \"s\"\n",
+            vec![Diagnostic::new(
+                "cannot package: no wheel\n    ERROR: none found",
+                8..12,
+            )],
+        );
+        assert!(
+            err.to_string().starts_with(
+                "error: cannot package: no wheel\n       ERROR: none found\n --> stack.toml:2:1"
+            ),
+            "{err}"
         );
     }
 }

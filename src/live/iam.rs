@@ -107,8 +107,21 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>> {
     }))
 }
 
+/// Reading this many roles or more one by one (`GetRole` + `GetRolePolicy` each, so twice as many
+/// calls) costs more than one page of `GetAccountAuthorizationDetails`, which carries every role's
+/// trust policy, inline policies and tags.
+pub const SNAPSHOT_MIN_ROLES: usize = 5;
+/// Roles per `GetAccountAuthorizationDetails` page: its `MaxItems` maximum (IAM API reference).
+const SNAPSHOT_PAGE_ROLES: i32 = 1000;
+
 /// Reads the execution roles the file wants (an untagged one is a conflict) and the orphan
 /// candidates (kept only if they carry the stack's tag).
+///
+/// From [`SNAPSHOT_MIN_ROLES`] roles on, one `GetAccountAuthorizationDetails` page replaces two
+/// reads per role; it reports the same trust policy, inline policy and tags, so drift is read the
+/// same way. An account with more roles than one page holds, or credentials without
+/// `iam:GetAccountAuthorizationDetails`, fall back to reading each role: the fallback is the
+/// authoritative read, never "absent".
 pub async fn read_roles(
     aws: &Aws,
     stack: &str,
@@ -116,7 +129,15 @@ pub async fn read_roles(
     candidates: &[String],
 ) -> Result<Found> {
     let names: Vec<&String> = wanted.iter().chain(candidates).collect();
-    let roles = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
+    let snapshot = if names.len() >= SNAPSHOT_MIN_ROLES {
+        role_snapshot(aws).await?
+    } else {
+        None
+    };
+    let roles = match snapshot {
+        Some(mut all) => names.iter().map(|n| all.remove(n.as_str())).collect(),
+        None => try_join_all(names.iter().map(|n| read_role(aws, n))).await?,
+    };
     let mut found = Found::default();
     for (name, role) in names.into_iter().zip(roles) {
         let Some(role) = role else { continue };
@@ -127,6 +148,52 @@ pub async fn read_roles(
         }
     }
     Ok(found)
+}
+
+/// Every role in the account, by name, from one `GetAccountAuthorizationDetails` page; `None`
+/// when one page does not hold them all or the caller may not make the call (read each role
+/// instead).
+async fn role_snapshot(aws: &Aws) -> Result<Option<std::collections::BTreeMap<String, Role>>> {
+    let page = aws
+        .read_call(Iam, "GetAccountAuthorizationDetails", "Role", || {
+            aws.iam
+                .get_account_authorization_details()
+                .filter(aws_sdk_iam::types::EntityType::Role)
+                .max_items(SNAPSHOT_PAGE_ROLES)
+                .send()
+        })
+        .await;
+    let page = match page {
+        Ok(page) => page,
+        Err(e) if e.is_access_denied() || e.is_unsupported() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if page.is_truncated() {
+        return Ok(None);
+    }
+    Ok(Some(
+        page.role_detail_list()
+            .iter()
+            .filter_map(|r| {
+                let name = r.role_name()?;
+                let policy = r
+                    .role_policy_list()
+                    .iter()
+                    .find(|p| p.policy_name() == Some(ROLE_POLICY_NAME))
+                    .map_or_else(
+                        || "(none)".to_string(),
+                        |p| canonical_json(&decode_policy(p.policy_document().unwrap_or(""))),
+                    );
+                let role = Role {
+                    name: name.to_string(),
+                    trust_service: trust_service(r.assume_role_policy_document().unwrap_or("")),
+                    policy,
+                    tags: tags_of(r.tags()),
+                };
+                Some((name.to_string(), role))
+            })
+            .collect(),
+    ))
 }
 
 /// The account's API Gateway logging setting and whether the role it names is usable.

@@ -68,7 +68,8 @@ impl Live {
 /// Reads the live state of `config`'s stack. `for_destroy` skips the checks that only matter when
 /// creating (look-alikes of wanted names, the account's logging role).
 ///
-/// Nothing here lists every function or role in the account. Each function's log group is the
+/// Nothing here lists every function in the account, and roles only in one bounded page (see
+/// [`iam::SNAPSHOT_MIN_ROLES`]). Each function's log group is the
 /// stack's breadcrumb: stackctl creates it before the function's role and function and deletes it
 /// after them, so one `DescribeLogGroups` by prefix names every function the stack ever made,
 /// including those the file no longer has (orphans) and the remains of an interrupted destroy.

@@ -4,9 +4,8 @@
 
 use super::live::{LiveTail, StartError, Update};
 use super::poll::{Seen, content_key, fetch};
-use super::{Event, Printer, Source, SourceKind, now_ms};
+use super::{Event, Lines, Notice, Report, Sink, Source, SourceKind, now_ms};
 use crate::aws::{Aws, Service::Logs};
-use crate::render;
 use anyhow::Result;
 use futures::future::try_join_all;
 use std::collections::HashMap;
@@ -28,11 +27,12 @@ const LIVE_MISS: Duration = Duration::from_secs(5);
 const QUICK_FAILURE: Duration = Duration::from_secs(10);
 const QUICK_FAILURES_MAX: u32 = 3;
 
-pub struct Tail<'a> {
+pub struct Tail<'a, 's> {
     aws: &'a Aws,
     sources: Vec<Source>,
     filter: Option<String>,
-    printer: Printer,
+    lines: Lines,
+    sink: &'a mut Sink<'s>,
     seen: Seen,
     /// Which sources' log groups exist, as last seen.
     present: Vec<bool>,
@@ -45,20 +45,21 @@ pub struct Tail<'a> {
     printed: Vec<usize>,
 }
 
-impl<'a> Tail<'a> {
+impl<'a, 's> Tail<'a, 's> {
     pub fn new(
         aws: &'a Aws,
         sources: Vec<Source>,
         filter: Option<String>,
-        printer: Printer,
+        sink: &'a mut Sink<'s>,
         start: i64,
-    ) -> Tail<'a> {
+    ) -> Tail<'a, 's> {
         let n = sources.len();
         Tail {
             aws,
+            lines: Lines::new(&sources),
             sources,
             filter,
-            printer,
+            sink,
             seen: Seen::default(),
             present: vec![false; n],
             start,
@@ -80,24 +81,27 @@ impl<'a> Tail<'a> {
                 hint = "stackctl creates a function's group when it deploys the function: run `stackctl apply`"
             );
         }
-        for (i, s) in self.sources.iter().enumerate() {
-            if !self.present[i] {
-                render::info(format!("{}: {}", s.label, s.missing()));
+        for i in 0..self.sources.len() {
+            let s = &self.sources[i];
+            let notice = if !self.present[i] {
+                Notice::Missing {
+                    label: s.label.clone(),
+                    why: s.missing(),
+                    waiting: false,
+                }
             } else if self.printed[i] == 0
                 && s.kind == SourceKind::Function
                 && !has_streams(self.aws, &s.group).await?
             {
-                render::info(format!(
-                    "{}: has never run: its log group {} has no log streams{}",
-                    s.label,
-                    s.group,
-                    if self.aws.endpoint.is_some() {
-                        " (nothing has invoked it yet; on an emulator, note that LocalStack without Docker runs no functions: MiniStack does, `stackctl --local`)"
-                    } else {
-                        " (nothing has invoked it yet; `stackctl test` calls every route)"
-                    }
-                ));
-            }
+                Notice::NeverRan {
+                    label: s.label.clone(),
+                    group: s.group.clone(),
+                    emulator: self.aws.endpoint.is_some(),
+                }
+            } else {
+                continue;
+            };
+            self.notice(notice)?;
         }
         Ok(())
     }
@@ -134,8 +138,14 @@ impl<'a> Tail<'a> {
             .iter()
             .map(|e| (content_key(e), e.timestamp))
             .collect();
-        self.printer.print(fresh)?;
+        if !fresh.is_empty() {
+            (self.sink)(Report::Lines(self.lines.lines(fresh)))?;
+        }
         Ok(keys)
+    }
+
+    fn notice(&mut self, notice: Notice) -> std::io::Result<()> {
+        (self.sink)(Report::Notice(notice))
     }
 
     fn present(&self) -> Vec<usize> {
@@ -150,14 +160,20 @@ impl<'a> Tail<'a> {
             .collect()
     }
 
-    fn tell_missing(&mut self) {
+    fn tell_missing(&mut self) -> std::io::Result<()> {
         for i in self.missing() {
             if !self.told_missing[i] {
                 self.told_missing[i] = true;
                 let s = &self.sources[i];
-                render::info(format!("{}: {}; waiting for it", s.label, s.missing()));
+                let notice = Notice::Missing {
+                    label: s.label.clone(),
+                    why: s.missing(),
+                    waiting: true,
+                };
+                self.notice(notice)?;
             }
         }
+        Ok(())
     }
 }
 
@@ -187,18 +203,17 @@ enum Ended {
 }
 
 /// Follows until an error; the caller ends it on Ctrl-C.
-pub async fn follow(tail: &mut Tail<'_>) -> Result<()> {
-    let labels: Vec<&str> = tail.sources.iter().map(|s| s.label.as_str()).collect();
-    render::info(format!(
-        "Following {} (Ctrl-C to stop) ...",
-        labels.join(", ")
-    ));
+pub async fn follow(tail: &mut Tail<'_, '_>) -> Result<()> {
+    let labels = tail.sources.iter().map(|s| s.label.clone()).collect();
+    tail.notice(Notice::Following { labels })?;
     let all: Vec<usize> = (0..tail.sources.len()).collect();
     tail.poll(&all).await?;
-    tail.tell_missing();
+    tail.tell_missing()?;
     let mut live = LiveTail::new(tail.aws, &tail.sources).await;
     if live.is_none() {
-        render::detail("Live Tail needs the account id and it could not be read; polling instead");
+        tail.notice(Notice::Polling {
+            why: "Live Tail needs the account id and it could not be read; polling instead".into(),
+        })?;
     }
     let mut quick_failures = 0;
     let mut delay = Poll::new(tail.sources.len());
@@ -216,33 +231,37 @@ pub async fn follow(tail: &mut Tail<'_>) -> Result<()> {
                         0
                     };
                     if quick_failures >= QUICK_FAILURES_MAX {
-                        render::detail(format!(
-                            "Live Tail keeps failing ({why}); polling FilterLogEvents instead"
-                        ));
+                        tail.notice(Notice::Polling {
+                            why: format!(
+                                "Live Tail keeps failing ({why}); polling FilterLogEvents instead"
+                            ),
+                        })?;
                         live = None;
                     }
                 }
                 Ended::Unavailable(why) => {
-                    render::detail(format!(
-                        "Live Tail is unavailable here, polling FilterLogEvents instead: {why}"
-                    ));
+                    tail.notice(Notice::Polling {
+                        why: format!(
+                            "Live Tail is unavailable here, polling FilterLogEvents instead: {why}"
+                        ),
+                    })?;
                     live = None;
                 }
             }
             // Whatever arrived while no session was streaming.
             tail.poll(&all).await?;
-            tail.tell_missing();
+            tail.tell_missing()?;
             continue;
         }
         tokio::time::sleep(delay.interval).await;
         let new = tail.poll(&all).await?;
         delay.after(!new.is_empty());
-        tail.tell_missing();
+        tail.tell_missing()?;
     }
 }
 
 /// One Live Tail session over the groups that exist, while polling for the ones that do not.
-async fn session(tail: &mut Tail<'_>, lt: &LiveTail) -> Result<Ended> {
+async fn session(tail: &mut Tail<'_, '_>, lt: &LiveTail) -> Result<Ended> {
     let mut s = match lt.start(&tail.present(), tail.filter.as_deref()).await {
         Ok(s) => s,
         Err(StartError::Missing) => return Ok(Ended::Closed),
@@ -273,7 +292,7 @@ async fn session(tail: &mut Tail<'_>, lt: &LiveTail) -> Result<Ended> {
                     tail.synced = now_ms();
                     if !told_sampled {
                         told_sampled = true;
-                        render::info("Live Tail is sampling: more than 500 events a second, some lines are not shown");
+                        tail.notice(Notice::Sampling)?;
                     }
                     // Sampling drops lines on purpose: they prove nothing about delivery.
                     pending.clear();

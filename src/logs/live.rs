@@ -156,7 +156,7 @@ impl Session {
     }
 }
 
-/// The error as stackctl words every failed call.
+/// The error as stackctl words every failed call, on one line: what failed, why, and the hint.
 fn describe<E, R>(call: &str, e: SdkError<E, R>) -> String
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata
@@ -167,7 +167,10 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let e = anyhow::Error::new(crate::aws::describe(call.to_string(), &e));
-    crate::render::error_text(&e, false)
+    match crate::error::hint(&e) {
+        Some(hint) => format!("{e:#} (hint: {hint})"),
+        None => format!("{e:#}"),
+    }
 }
 
 /// An event names its group by ARN, by `account:name` or by name; group names hold no ':'.

@@ -11,7 +11,7 @@ use crate::config::StackConfig;
 use anyhow::{Result, bail};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use print::Printer;
+pub use print::{Line, Lines};
 
 /// What `stackctl logs` was asked for.
 #[derive(Debug, Clone)]
@@ -19,8 +19,88 @@ pub struct Options {
     pub follow: bool,
     pub since: Duration,
     pub filter: Option<String>,
-    pub json: bool,
 }
+
+/// What `stackctl logs` reports as it runs, for the command layer's printer: the lines (the
+/// command's result) and notices about the sources (on stderr).
+#[derive(Debug, Clone)]
+pub enum Report {
+    /// New lines, in time order.
+    Lines(Vec<Line>),
+    Notice(Notice),
+}
+
+/// Something about the sources worth telling, besides their lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Following has started.
+    Following { labels: Vec<String> },
+    /// A source's log group does not exist ([`Source::missing`] says what that means);
+    /// `waiting`: following goes on and will pick it up.
+    Missing {
+        label: String,
+        why: String,
+        waiting: bool,
+    },
+    /// A function's log group has no log streams: nothing has invoked it.
+    NeverRan {
+        label: String,
+        group: String,
+        /// Talking to an emulator (LocalStack without Docker runs no functions).
+        emulator: bool,
+    },
+    /// Live Tail delivers a sample: more than 500 events a second.
+    Sampling,
+    /// Following polls FilterLogEvents instead of streaming with Live Tail, and why: only -v
+    /// shows it, since the lines are the same.
+    Polling { why: String },
+}
+
+impl Notice {
+    /// Only -v shows it: how stackctl works around something, not something about the stack.
+    pub fn is_detail(&self) -> bool {
+        matches!(self, Notice::Polling { .. })
+    }
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Following { labels } => {
+                write!(f, "Following {} (Ctrl-C to stop) ...", labels.join(", "))
+            }
+            Notice::Missing {
+                label,
+                why,
+                waiting,
+            } => write!(
+                f,
+                "{label}: {why}{}",
+                if *waiting { "; waiting for it" } else { "" }
+            ),
+            Notice::NeverRan {
+                label,
+                group,
+                emulator,
+            } => write!(
+                f,
+                "{label}: has never run: its log group {group} has no log streams{}",
+                if *emulator {
+                    " (nothing has invoked it yet; on an emulator, note that LocalStack without Docker runs no functions: MiniStack does, `stackctl --local`)"
+                } else {
+                    " (nothing has invoked it yet; `stackctl test` calls every route)"
+                }
+            ),
+            Notice::Sampling => f.write_str(
+                "Live Tail is sampling: more than 500 events a second, some lines are not shown",
+            ),
+            Notice::Polling { why } => f.write_str(why),
+        }
+    }
+}
+
+/// Where [`run`] sends its reports. An error (stdout closed) ends the run.
+pub type Sink<'a> = dyn FnMut(Report) -> std::io::Result<()> + 'a;
 
 /// One log group and the label its lines carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,14 +220,18 @@ pub fn sources(
     Ok(out)
 }
 
-/// Prints the events of the last `since`, then, with `follow`, new ones until Ctrl-C.
-pub async fn run(aws: &Aws, sources: Vec<Source>, opts: &Options) -> Result<()> {
-    let printer = Printer::new(&sources, opts.json);
+/// Reports the events of the last `since`, then, with `follow`, new ones until Ctrl-C, to `sink`.
+pub async fn run(
+    aws: &Aws,
+    sources: Vec<Source>,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     let mut tail = follow::Tail::new(
         aws,
         sources,
         opts.filter.clone(),
-        printer,
+        sink,
         now_ms() - opts.since.as_millis() as i64,
     );
     let outcome = if opts.follow {
@@ -221,6 +305,26 @@ mod tests {
             crate::render::error_text(&sources(&c, &[], true, Some("abc123")).unwrap_err(), false);
         assert!(e.contains("execution logging is off"), "{e}");
         assert!(e.contains("logging = \"INFO\""), "{e}");
+    }
+
+    #[test]
+    fn notices_read_as_before_and_only_polling_is_a_detail() {
+        let missing = Notice::Missing {
+            label: "s-a".into(),
+            why: "not deployed".into(),
+            waiting: true,
+        };
+        assert_eq!(missing.to_string(), "s-a: not deployed; waiting for it");
+        assert!(!missing.is_detail());
+        let following = Notice::Following {
+            labels: vec!["s-a".into(), "api/prod".into()],
+        };
+        assert_eq!(
+            following.to_string(),
+            "Following s-a, api/prod (Ctrl-C to stop) ..."
+        );
+        let polling = Notice::Polling { why: "no".into() };
+        assert!(polling.is_detail());
     }
 
     #[test]

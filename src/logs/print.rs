@@ -1,10 +1,9 @@
 //! How log events look: `time  source  message`, one colour per source (when colour is on),
-//! or one JSON object per line for piping.
+//! or (`--json`, chosen by the printer) one JSON object per line for piping.
 
 use super::{Event, Source};
 use console::Style;
-use serde_json::json;
-use std::io::Write;
+use serde::Serialize;
 
 /// Colours that stay readable on dark and light terminals; sources take them in turn.
 const PALETTE: [fn(Style) -> Style; 5] = [
@@ -15,63 +14,76 @@ const PALETTE: [fn(Style) -> Style; 5] = [
     Style::blue,
 ];
 
-pub struct Printer {
-    json: bool,
+/// Turns events into [`Line`]s: knows each source's label, group and colour, and pads labels
+/// to one width so messages line up.
+pub struct Lines {
     labels: Vec<String>,
     groups: Vec<String>,
     width: usize,
 }
 
-impl Printer {
-    pub fn new(sources: &[Source], json: bool) -> Printer {
-        Printer {
-            json,
+/// One log line as `stackctl logs` shows it: as text `time  source  message` (the source in its
+/// colour when colour is on), or with `--json` as one object with these fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    /// RFC 3339 UTC with milliseconds.
+    pub time: String,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    pub source: String,
+    pub log_group: String,
+    pub log_stream: String,
+    /// Without its trailing newline.
+    pub message: String,
+    /// FilterLogEvents' id; null for lines Live Tail delivered.
+    pub event_id: Option<String>,
+    #[serde(skip)]
+    colour: usize,
+    #[serde(skip)]
+    width: usize,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let style = PALETTE[self.colour % PALETTE.len()](Style::new());
+        write!(
+            f,
+            "{}  {}  {}",
+            console::style(&self.time).dim(),
+            style.apply_to(format!("{:width$}", self.source, width = self.width)),
+            self.message
+        )
+    }
+}
+
+impl Lines {
+    pub fn new(sources: &[Source]) -> Lines {
+        Lines {
             labels: sources.iter().map(|s| s.label.clone()).collect(),
             groups: sources.iter().map(|s| s.group.clone()).collect(),
             width: sources.iter().map(|s| s.label.len()).max().unwrap_or(0),
         }
     }
 
-    /// One event as the line to print (without the newline).
-    pub fn line(&self, e: &Event) -> String {
-        let time = time_text(e.timestamp);
-        let message = e.message.trim_end_matches(['\n', '\r']);
-        if self.json {
-            return json!({
-                "time": time,
-                "timestamp": e.timestamp,
-                "source": self.labels[e.source],
-                "log_group": self.groups[e.source],
-                "log_stream": e.stream,
-                "message": message,
-                "event_id": e.id,
-            })
-            .to_string();
+    /// One event as its line.
+    pub fn line(&self, e: &Event) -> Line {
+        Line {
+            time: time_text(e.timestamp),
+            timestamp: e.timestamp,
+            source: self.labels[e.source].clone(),
+            log_group: self.groups[e.source].clone(),
+            log_stream: e.stream.clone(),
+            message: e.message.trim_end_matches(['\n', '\r']).to_string(),
+            event_id: e.id.clone(),
+            colour: e.source,
+            width: self.width,
         }
-        let style = PALETTE[e.source % PALETTE.len()](Style::new());
-        format!(
-            "{}  {}  {}",
-            console::style(time).dim(),
-            style.apply_to(format!(
-                "{:width$}",
-                self.labels[e.source],
-                width = self.width
-            )),
-            message
-        )
     }
 
-    /// Prints a batch in time order and flushes, so a followed line shows at once.
-    pub fn print(&self, mut events: Vec<Event>) -> std::io::Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
+    /// A batch of events as lines, in time order.
+    pub fn lines(&self, mut events: Vec<Event>) -> Vec<Line> {
         events.sort_by_key(|e| e.timestamp);
-        let mut out = std::io::stdout().lock();
-        for e in &events {
-            writeln!(out, "{}", self.line(e))?;
-        }
-        out.flush()
+        events.iter().map(|e| self.line(e)).collect()
     }
 }
 
@@ -87,7 +99,7 @@ mod tests {
     use super::*;
     use crate::logs::SourceKind;
 
-    fn printer(json: bool) -> Printer {
+    fn lines() -> Lines {
         let sources = [
             Source {
                 label: "s-hello".into(),
@@ -100,7 +112,7 @@ mod tests {
                 kind: SourceKind::Api,
             },
         ];
-        Printer::new(&sources, json)
+        Lines::new(&sources)
     }
 
     fn event(source: usize) -> Event {
@@ -118,14 +130,14 @@ mod tests {
     fn text_line_has_time_padded_source_and_message() {
         console::set_colors_enabled(false);
         assert_eq!(
-            printer(false).line(&event(1)),
+            lines().line(&event(1)).to_string(),
             "2025-11-21T05:30:01.123Z  api/prod  hello: greeting world"
         );
     }
 
     #[test]
     fn json_line_is_one_object() {
-        let v: serde_json::Value = serde_json::from_str(&printer(true).line(&event(0))).unwrap();
+        let v: serde_json::Value = serde_json::to_value(lines().line(&event(0))).unwrap();
         assert_eq!(v["source"], "s-hello");
         assert_eq!(v["log_group"], "/aws/lambda/s-hello");
         assert_eq!(v["message"], "hello: greeting world");
@@ -140,7 +152,7 @@ mod tests {
         assert_eq!(time_text(1_763_703_001_480), "2025-11-21T05:30:01.480Z");
         let mut e = event(0);
         e.timestamp = 1_763_703_001_000;
-        let v: serde_json::Value = serde_json::from_str(&printer(true).line(&e)).unwrap();
+        let v: serde_json::Value = serde_json::to_value(lines().line(&e)).unwrap();
         assert_eq!(v["time"], "2025-11-21T05:30:01.000Z");
     }
 }

@@ -5,7 +5,14 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod address;
 mod attrs;
+#[cfg(test)]
+pub mod fixtures;
+mod policy_json;
+
+pub use address::{Address, Kind};
+pub use policy_json::canonical_json;
 
 /// The tag that makes a resource the stack's: the name alone never does.
 pub const STACK_TAG: &str = "stackctl:stack";
@@ -38,70 +45,6 @@ pub fn served_model(description: Option<&str>, deployment_id: Option<&str>) -> O
     let rest = description?.strip_prefix(FINGERPRINT_PREFIX)?;
     let (model, recorded) = rest.split_once(" deployment ")?;
     (Some(recorded) == deployment_id).then(|| model.to_string())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Role,
-    LogGroup,
-    Function,
-    RestApi,
-    ApiResource,
-    Method,
-    GatewayResponse,
-    Permission,
-    AccountRole,
-    AccountSettings,
-    Stage,
-    EventSourceMapping,
-    ScheduleRule,
-    SnsSubscription,
-    S3Notification,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Role => "role",
-            Kind::LogGroup => "log_group",
-            Kind::Function => "function",
-            Kind::RestApi => "rest_api",
-            Kind::ApiResource => "api_resource",
-            Kind::Method => "method",
-            Kind::GatewayResponse => "gateway_response",
-            Kind::Permission => "permission",
-            Kind::AccountRole => "account_role",
-            Kind::AccountSettings => "account_settings",
-            Kind::Stage => "stage",
-            Kind::EventSourceMapping => "event_source_mapping",
-            Kind::ScheduleRule => "schedule_rule",
-            Kind::SnsSubscription => "sns_subscription",
-            Kind::S3Notification => "s3_notification",
-        }
-    }
-}
-
-/// Identity of a resource within a stack: its kind and a name unique within that kind.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Address {
-    pub kind: Kind,
-    pub name: String,
-}
-
-impl Address {
-    pub fn new(kind: Kind, name: impl Into<String>) -> Self {
-        Address {
-            kind,
-            name: name.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind.as_str(), self.name)
-    }
 }
 
 pub type Tags = BTreeMap<String, String>;
@@ -357,45 +300,6 @@ pub fn statement_id(verb: &str, path: &str) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A policy document in canonical form (sorted keys, no whitespace), so equal policies compare equal
-/// whatever order or encoding IAM returns them in.
-pub fn canonical_json(doc: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(doc) {
-        Ok(v) => serde_json::to_string(&normalise(v)).unwrap_or_else(|_| doc.to_string()),
-        Err(_) => doc.to_string(),
-    }
-}
-
-/// IAM accepts a one-element list and a bare string alike (for Action, Resource, …); compare them
-/// as the bare string. `Statement` stays a list, the form everyone writes and expects.
-fn normalise(v: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::Array(items) if items.len() == 1 => normalise(items.into_iter().next().unwrap()),
-        Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
-        // Sorted here, not by relying on serde_json's default map: a dependency that enables its
-        // `preserve_order` feature (aws-smithy-protocol-test does, in test builds) would keep
-        // IAM's order and make equal policies differ.
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .collect::<std::collections::BTreeMap<_, _>>()
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), v) {
-                        ("Statement", Value::Array(items)) => {
-                            Value::Array(items.into_iter().map(normalise).collect())
-                        }
-                        ("Statement", one @ Value::Object(_)) => Value::Array(vec![normalise(one)]),
-                        (_, v) => normalise(v),
-                    };
-                    (k, v)
-                })
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 #[cfg(test)]

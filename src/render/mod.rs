@@ -1,8 +1,8 @@
 //! Everything stackctl shows a person or a program: plans as text and JSON, apply progress,
 //! outputs. Colour only where it helps and only when allowed (NO_COLOR, --color, a terminal).
+//! [`Printer`] is the only writer to stdout and stderr; the rest of this module makes text.
 
 use crate::apply::{Event, Outcome};
-use crate::aws::Call;
 use crate::diff::{Action, AttrChange};
 use crate::engine::Outputs;
 use crate::live::Conflict;
@@ -12,96 +12,21 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 mod plan;
+mod printer;
 mod progress;
-pub use plan::{applied_line, conflicts, plan_json, plan_text, summary_line};
+pub use plan::{PlanView, applied_line, conflicts, plan_json, plan_text, summary_line};
+pub use printer::Printer;
 pub use progress::Progress;
 use progress::target;
-
-static VERBOSE: AtomicBool = AtomicBool::new(false);
-static QUIET: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// Sets output options once, at start-up.
-pub fn init(color: ColorChoice, quiet: bool, verbose: bool) {
-    let enabled = match color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    };
-    console::set_colors_enabled(enabled);
-    console::set_colors_enabled_stderr(enabled);
-    QUIET.store(quiet, Ordering::Relaxed);
-    VERBOSE.store(verbose, Ordering::Relaxed);
-}
-
-pub fn quiet() -> bool {
-    QUIET.load(Ordering::Relaxed)
-}
-
-/// A line of progress or information, on stderr; silenced by -q.
-pub fn info(line: impl std::fmt::Display) {
-    if !quiet() {
-        eprintln!("{line}");
-    }
-}
-
-/// A command's result on stdout, as it is (no newline added).
-pub fn out(text: impl std::fmt::Display) {
-    print!("{text}");
-}
-
-/// A command's result on stdout, one line.
-pub fn out_line(text: impl std::fmt::Display) {
-    println!("{text}");
-}
-
-/// A message on stderr that is part of a command's flow (a prompt, refused conflicts), as it is.
-pub fn err(text: impl std::fmt::Display) {
-    eprint!("{text}");
-}
-
-/// A line only `-v` shows, on stderr: how stackctl works around something, not a result.
-pub fn detail(line: impl std::fmt::Display) {
-    if VERBOSE.load(Ordering::Relaxed) {
-        eprintln!("{line}");
-    }
-}
-
-/// `-v`: one line per AWS call, with its duration.
-pub fn verbose_call(call: &Call) {
-    let retries = if call.attempts > 1 {
-        format!(" ({} attempts)", call.attempts)
-    } else {
-        String::new()
-    };
-    let status = if call.ok { "ok" } else { "error" };
-    eprintln!(
-        "{} {}:{} {} {}ms{}",
-        style("aws").dim(),
-        call.service.to_lowercase(),
-        call.operation,
-        status,
-        call.millis,
-        retries
-    );
-}
-
-/// Prints a failed command's error to stderr.
-pub fn error(e: &anyhow::Error) {
-    eprintln!("{}", error_text(e, true));
 }
 
 /// An error as stackctl words it: `error: <what failed>: <why>`, then `= hint: <what to do>`
@@ -116,12 +41,7 @@ pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
         }
     };
     if let Some(config) = e.downcast_ref::<crate::config::ConfigError>() {
-        let text = config.to_string();
-        return if colour {
-            colour_error_header(&text)
-        } else {
-            text
-        };
+        return config.render(colour && console::colors_enabled_stderr());
     }
     let mut text = if colour {
         format!("{} {e:#}", header("error:"))
@@ -137,16 +57,6 @@ pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
         );
     }
     text
-}
-
-fn colour_error_header(text: &str) -> String {
-    text.lines()
-        .map(|l| match l.strip_prefix("error:") {
-            Some(rest) => format!("{}{}", style("error:").red().bold(), rest),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub fn outcome(plan: &Plan, outcome: &Outcome) -> String {
@@ -181,7 +91,15 @@ pub fn outcome(plan: &Plan, outcome: &Outcome) -> String {
     out
 }
 
-pub fn outputs_text(o: &Outputs) -> String {
+/// `stackctl outputs` as text: the API id and stage, each route's URL, the functions' ARNs and
+/// the event sources, one per line (`--json` prints the same value serialised).
+impl std::fmt::Display for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&outputs_text(self))
+    }
+}
+
+fn outputs_text(o: &Outputs) -> String {
     let mut out = String::new();
     if let Some(id) = &o.api_id {
         out.push_str(&format!("api_id  {id}\n"));

@@ -204,6 +204,22 @@ pub fn conflicts(list: &[Conflict]) -> String {
     out
 }
 
+/// A plan as `stackctl plan` shows it: [`plan_text`] as text, [`plan_json`] (the documented
+/// JSON plan format) with `--json`.
+pub struct PlanView<'a>(pub &'a Plan);
+
+impl std::fmt::Display for PlanView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&plan_text(self.0))
+    }
+}
+
+impl serde::Serialize for PlanView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        plan_json(self.0).serialize(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

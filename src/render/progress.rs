@@ -4,14 +4,17 @@ use super::*;
 
 /// Apply progress: a spinner per running step on a terminal, one plain line per event otherwise.
 pub struct Progress {
+    printer: Printer,
     multi: Option<MultiProgress>,
     bars: BTreeMap<usize, ProgressBar>,
 }
 
 impl Progress {
-    pub fn new() -> Self {
-        let multi = (!quiet() && std::io::stderr().is_terminal()).then(MultiProgress::new);
+    pub fn new(printer: Printer) -> Self {
+        let multi =
+            (!printer.is_quiet() && std::io::stderr().is_terminal()).then(MultiProgress::new);
         Progress {
+            printer,
             multi,
             bars: BTreeMap::new(),
         }
@@ -22,7 +25,7 @@ impl Progress {
             Some(m) => {
                 let _ = m.println(line);
             }
-            None => info(line),
+            None => self.printer.info(line),
         }
     }
 
@@ -87,12 +90,6 @@ impl Progress {
         if let Some(bar) = self.bars.remove(&id) {
             bar.finish_and_clear();
         }
-    }
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

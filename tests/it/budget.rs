@@ -3,6 +3,7 @@
 //! number of routes; per-function reads are constant; nothing lists every function or role.
 
 use crate::on_both;
+use crate::proxy::{Fault, Proxy};
 use crate::support::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -132,5 +133,88 @@ on_both!(
             [4 + 1 + 4, 4 + 1 + 4 * 4],
             "reads for 1 vs 4 functions"
         );
+    }
+);
+
+/// Roles' no-op reads of a `functions`-function stack: IAM calls by operation.
+fn iam_reads(counts: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
+    counts
+        .iter()
+        .filter(|(k, _)| k.starts_with("IAM:"))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+on_both!(
+    many_roles_are_read_in_one_snapshot_and_drift_still_shows,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "snap");
+        generate(&s.dir, &s.name, 6, 6, false);
+        s.apply();
+        let counts = reads_of_noop_plan(&s);
+        // One GetAccountAuthorizationDetails page instead of GetRole + GetRolePolicy six times.
+        assert_eq!(
+            iam_reads(&counts),
+            BTreeMap::from([("IAM:GetAccountAuthorizationDetails".to_string(), 1)]),
+            "{counts:#?}"
+        );
+        assert_eq!(total(&counts, None), 4 + 1 + 2 * 6 + 1, "{counts:#?}");
+
+        // Drift made behind stackctl's back is read from the snapshot as from GetRole.
+        let iam = emu.iam().await;
+        let edited = format!("{}-exec", s.function("f1"));
+        iam.put_role_policy()
+            .role_name(&edited)
+            .policy_name("stackctl-logs")
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        let retrusted = format!("{}-exec", s.function("f4"));
+        iam.update_assume_role_policy()
+            .role_name(&retrusted)
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        let steps = s.plan_steps();
+        assert_eq!(
+            steps,
+            [
+                format!("update role {edited}"),
+                format!("update role {retrusted}")
+            ],
+            "the snapshot must show exactly the two drifted roles"
+        );
+        s.apply();
+        assert!(s.plan_steps().is_empty(), "apply did not converge");
+        s.destroy();
+    }
+);
+
+on_both!(
+    without_the_snapshot_permission_roles_are_read_one_by_one,
+    |emu: Emulator| async move {
+        let proxy = Proxy::start(&emu);
+        let s = Stack::from_example(&proxy.emulator(), "tutorial", "nosnap");
+        generate(&s.dir, &s.name, 5, 5, false);
+        s.apply();
+        proxy.inject("GetAccountAuthorizationDetails", Fault::AccessDenied, 1);
+        let counts = reads_of_noop_plan(&s);
+        assert_eq!(proxy.injected().get("access-denied-403"), Some(&1));
+        assert_eq!(
+            iam_reads(&counts),
+            BTreeMap::from([
+                ("IAM:GetAccountAuthorizationDetails".to_string(), 1),
+                ("IAM:GetRole".to_string(), 5),
+                ("IAM:GetRolePolicy".to_string(), 5),
+            ]),
+            "{counts:#?}"
+        );
+        s.destroy();
     }
 );

@@ -35,6 +35,8 @@ pub enum Fault {
     /// 400 InvalidParameterValueException: the execution role's new permissions have not reached
     /// Lambda's poller yet (CreateEventSourceMapping, issue 11).
     PollerPermissionNotReady,
+    /// 403 AccessDenied (IAM's XML error): the caller's credentials lack the permission.
+    AccessDenied,
 }
 
 impl Fault {
@@ -50,6 +52,7 @@ impl Fault {
             Fault::Slow(_) => "slow",
             Fault::LimitExceeded => "limit-exceeded-429",
             Fault::PollerPermissionNotReady => "poller-permission-400",
+            Fault::AccessDenied => "access-denied-403",
         }
     }
 }
@@ -446,6 +449,26 @@ fn server_error(service: &str, status: u16) -> Answer {
     )
 }
 
+/// 403 AccessDenied in the service's own error format (XML for IAM and STS).
+fn access_denied(service: &str) -> Answer {
+    if matches!(service, "iam" | "sts") {
+        return Ok(Response::builder()
+            .status(403)
+            .header("content-type", "text/xml")
+            .body(Full::new(Bytes::from(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                 <Message>injected by the test proxy: not authorized</Message></Error></ErrorResponse>",
+            )))
+            .unwrap());
+    }
+    error(
+        403,
+        "AccessDeniedException",
+        "injected by the test proxy: not authorized",
+        serde_json::Value::Null,
+    )
+}
+
 fn dropped(what: &str) -> Answer {
     Err(std::io::Error::new(
         std::io::ErrorKind::ConnectionReset,
@@ -487,6 +510,7 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
                 serde_json::json!({ "retryAfterSeconds": retry_after_s.to_string() }),
             )),
             Fault::Status(status) => Plan::Answer(server_error(service, status)),
+            Fault::AccessDenied => Plan::Answer(access_denied(service)),
             Fault::Reset => Plan::Answer(dropped("connection reset before forwarding")),
             Fault::LostResponse => Plan::Forward {
                 lose_response: true,

@@ -91,7 +91,7 @@ impl Validator {
         });
 
         let mut routes = Vec::new();
-        let mut seen: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
         for r in &a.routes {
             let route = r.get_ref();
             let path = route.path.get_ref();
@@ -148,15 +148,17 @@ impl Validator {
                         "[api.cors] answers OPTIONS on every path itself; remove OPTIONS or the [api.cors] table",
                     );
                 }
-                let at = crate::config::diag::line_col(&self.text, m.span().start);
-                if let Some((line, col)) = seen.get(&(path.clone(), verb.clone())) {
+                // The first route's offset; its line and column are counted only for a
+                // duplicate (counting for every route made a 1000-route file quadratic).
+                if let Some(&first) = seen.get(&(path.clone(), verb.clone())) {
+                    let (line, col) = crate::config::diag::line_col(&self.text, first);
                     self.diagnostics.push(
                         Diagnostic::new(format!("duplicate route {verb} {path}"), m.span()).hint(
                             format!("{verb} {path} is already routed at line {line}, column {col}; each (path, method) may appear once"),
                         ),
                     );
                 } else {
-                    seen.insert((path.clone(), verb.clone()), at);
+                    seen.insert((path.clone(), verb.clone()), m.span().start);
                 }
                 methods.push(verb);
             }
