@@ -20,6 +20,9 @@ pub struct Env {
     pub usable_cloudwatch_role: Option<String>,
     /// Bytes of the policy statements others added, by function name (see `policy::fit`).
     pub foreign_policy_bytes: BTreeMap<String, usize>,
+    /// The ARN of each stream the file's `dynamodb` and `kinesis` events read, by
+    /// `StreamEvent::key` (looked up at plan time: a table's stream ARN is not derivable).
+    pub stream_arns: BTreeMap<String, String>,
 }
 
 /// Adds the environment tag ([`ENV_TAG`]) to the resources whose live readers return their real
@@ -235,6 +238,7 @@ fn api_resources(config: &StackConfig, api: &ApiConfig, env: &Env, tags: &Tags) 
         log_level: api.logging.as_str().into(),
         data_trace: api.data_trace,
         metrics: api.metrics,
+        tracing: api.tracing,
         tags: tags.clone(),
     }));
     out

@@ -1,7 +1,7 @@
 //! The desired side of event-driven functions: the execution role's extra statements (event
 //! sources, X-Ray, the file's `statements`) and the event source mappings. Pure, like desired.rs.
 
-use crate::config::events::{EventConfig, StatementConfig};
+use crate::config::events::{EventConfig, StatementConfig, StreamEvent, StreamSource};
 use crate::config::{FunctionConfig, StackConfig};
 use crate::desired::Env;
 use crate::model::{Resource, canonical_json};
@@ -16,6 +16,27 @@ pub const SQS_ACTIONS: [&str; 3] = [
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
 ];
+/// What Lambda's poller needs on a table's stream (AWS managed policy
+/// AWSLambdaDynamoDBExecutionRole), scoped to the stream ARN; its `dynamodb:ListStreams` is
+/// granted on `*` apart ([`LIST_STREAMS`]).
+pub const DYNAMODB_STREAM_ACTIONS: [&str; 3] = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+];
+/// What Lambda's poller needs on a Kinesis stream (AWS managed policy
+/// AWSLambdaKinesisExecutionRole, without `SubscribeToShard`, which only enhanced fan-out
+/// consumers use), scoped to the stream ARN; `kinesis:ListStreams` is granted on `*` apart.
+pub const KINESIS_ACTIONS: [&str; 5] = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+];
+/// `ListStreams` of each stream service: it lists the account's streams and takes no stream ARN
+/// (the managed policies grant it on `*`), so it gets one statement with resource `*`.
+pub const LIST_STREAMS: [&str; 2] = ["dynamodb:ListStreams", "kinesis:ListStreams"];
 /// What the function needs to send traces (AWS managed policy AWSXRayDaemonWriteAccess). X-Ray
 /// has no resource-level permissions for these: the resource is `*`.
 pub const XRAY_ACTIONS: [&str; 2] = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
@@ -44,12 +65,31 @@ pub fn topic_arn(env: &Env, topic: &str) -> String {
     }
 }
 
+/// The stream ARN of a `dynamodb` or `kinesis` event: as looked up at plan time
+/// (`env.stream_arns`), else, for a Kinesis stream, built from its name or ARN. `None` for a table
+/// whose stream was not found (the plan refuses it, see `live::streams`).
+pub fn stream_arn(env: &Env, s: &StreamEvent) -> Option<String> {
+    if let Some(arn) = env.stream_arns.get(&s.key()) {
+        return Some(arn.clone());
+    }
+    match &s.source {
+        StreamSource::Kinesis { stream } if stream.starts_with("arn:") => Some(stream.clone()),
+        StreamSource::Kinesis { stream } => Some(format!(
+            "arn:{}:kinesis:{}:{}:stream/{stream}",
+            env.partition, env.region, env.account
+        )),
+        StreamSource::DynamoDb { .. } => None,
+    }
+}
+
 /// The execution role's inline policy: the log-group statement of [`logs_policy`], then one
-/// statement per queue, X-Ray's when tracing, and the file's `statements`, in that order. A
-/// function with none of these gets exactly [`logs_policy`], so existing roles do not change.
+/// statement per queue and stream, [`LIST_STREAMS`] when there are streams, X-Ray's when tracing,
+/// and the file's `statements`, in that order. A function with none of these gets exactly
+/// [`logs_policy`], so existing roles do not change.
 pub fn execution_policy(env: &Env, function: &str, f: &FunctionConfig) -> String {
     let base = logs_policy(env, function);
     let mut extra: Vec<Value> = Vec::new();
+    let mut list_streams: Vec<&str> = Vec::new();
     for e in &f.events {
         match e {
             EventConfig::Sqs(q) => extra.push(json!({
@@ -57,9 +97,25 @@ pub fn execution_policy(env: &Env, function: &str, f: &FunctionConfig) -> String
                 "Action": SQS_ACTIONS,
                 "Resource": queue_arn(env, &q.queue),
             })),
+            EventConfig::Stream(s) => {
+                let (actions, list): (&[&str], _) = match s.source {
+                    StreamSource::DynamoDb { .. } => (&DYNAMODB_STREAM_ACTIONS, LIST_STREAMS[0]),
+                    StreamSource::Kinesis { .. } => (&KINESIS_ACTIONS, LIST_STREAMS[1]),
+                };
+                if let Some(arn) = stream_arn(env, s) {
+                    extra.push(json!({"Effect": "Allow", "Action": actions, "Resource": arn}));
+                }
+                if !list_streams.contains(&list) {
+                    list_streams.push(list);
+                }
+            }
             // EventBridge invokes through the function's resource policy: nothing on the role.
             EventConfig::Schedule(_) | EventConfig::Sns(_) | EventConfig::S3(_) => {}
         }
+    }
+    if !list_streams.is_empty() {
+        list_streams.sort();
+        extra.push(json!({"Effect": "Allow", "Action": list_streams, "Resource": "*"}));
     }
     if f.tracing {
         extra.push(json!({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"}));
@@ -158,6 +214,23 @@ pub fn mappings(config: &StackConfig, env: &Env) -> Vec<Resource> {
                     tags: stack_tags(&config.name),
                     uuid: None,
                 })),
+                EventConfig::Stream(s) => {
+                    // A table without a stream has no ARN: the plan refuses it (live::streams).
+                    let Some(source_arn) = stream_arn(env, s) else {
+                        continue;
+                    };
+                    out.push(Resource::EventSourceMapping(EventSourceMapping {
+                        function: config.function_name(key),
+                        source_arn,
+                        batch_size: s.batch_size,
+                        max_batching_window_s: s.max_batching_window_s,
+                        report_batch_item_failures: s.report_batch_item_failures,
+                        enabled: s.enabled,
+                        starting_position: Some(s.starting_position.clone()),
+                        tags: stack_tags(&config.name),
+                        uuid: None,
+                    }))
+                }
             }
         }
     }
@@ -177,6 +250,7 @@ mod tests {
             code: Default::default(),
             usable_cloudwatch_role: None,
             foreign_policy_bytes: Default::default(),
+            stream_arns: Default::default(),
         }
     }
 
@@ -234,5 +308,56 @@ mod tests {
             "demo-worker/arn:aws:sqs:us-east-1:123456789012:jobs"
         );
         assert!(function_tags(&c, f).contains_key(EVENTS_TAG));
+    }
+
+    #[test]
+    fn streams_grant_the_poller_on_the_looked_up_arn_and_list_streams_on_any() {
+        let c = config(&format!(
+            "{BASE}[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"orders\"\nstarting_position = \"LATEST\"\n[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"TRIM_HORIZON\"\nbatch_size = 7\n"
+        ));
+        let f = &c.functions["worker"];
+        let table_stream =
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-12-01T00:00:00.000";
+        let kinesis = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks";
+        // Not looked up (the plan refuses the table): no statement and no mapping for it.
+        let policy: Value =
+            serde_json::from_str(&execution_policy(&env(), "demo-worker", f)).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 3, "{policy}");
+        assert_eq!(mappings(&c, &env()).len(), 1);
+        let mut e = env();
+        e.stream_arns
+            .insert("dynamodb:orders".into(), table_stream.into());
+        let policy: Value = serde_json::from_str(&execution_policy(&e, "demo-worker", f)).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(
+            &statements[1..],
+            &[
+                json!({"Effect": "Allow", "Action": DYNAMODB_STREAM_ACTIONS, "Resource": table_stream}),
+                json!({"Effect": "Allow", "Action": KINESIS_ACTIONS, "Resource": kinesis}),
+                json!({"Effect": "Allow", "Action": LIST_STREAMS, "Resource": "*"}),
+            ],
+            "{policy}"
+        );
+        let m: Vec<EventSourceMapping> = mappings(&c, &e)
+            .into_iter()
+            .map(|r| match r {
+                Resource::EventSourceMapping(m) => m,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            m.iter()
+                .map(|m| (
+                    m.source_arn.as_str(),
+                    m.starting_position.as_deref(),
+                    m.batch_size
+                ))
+                .collect::<Vec<_>>(),
+            [
+                (table_stream, Some("LATEST"), 100),
+                (kinesis, Some("TRIM_HORIZON"), 7)
+            ]
+        );
     }
 }

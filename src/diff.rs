@@ -100,7 +100,13 @@ pub fn normalise(desired: &Resource, live: &Resource) -> Resource {
         (Resource::Role(d), Resource::Role(l)) => keep(&mut l.tags, &d.tags),
         (Resource::Function(d), Resource::Function(l)) => keep(&mut l.tags, &d.tags),
         (Resource::RestApi(d), Resource::RestApi(l)) => keep(&mut l.tags, &d.tags),
-        (Resource::Stage(d), Resource::Stage(l)) => keep(&mut l.tags, &d.tags),
+        (Resource::Stage(d), Resource::Stage(l)) => {
+            keep(&mut l.tags, &d.tags);
+            // `[api] tracing` unset: the stage's tracing is not the file's to show or change.
+            if d.tracing.is_none() {
+                l.tracing = None;
+            }
+        }
         (Resource::LogGroup(d), Resource::LogGroup(l)) => keep(&mut l.tags, &d.tags),
         (Resource::EventSourceMapping(d), Resource::EventSourceMapping(l)) => {
             keep(&mut l.tags, &d.tags)

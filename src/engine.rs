@@ -210,6 +210,7 @@ fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
         code,
         usable_cloudwatch_role: live.usable_cloudwatch_role.clone(),
         foreign_policy_bytes: live.foreign_policy_bytes.clone(),
+        stream_arns: live.stream_arns.clone(),
     }
 }
 
@@ -326,6 +327,7 @@ pub fn outputs(
         code: BTreeMap::new(),
         usable_cloudwatch_role: None,
         foreign_policy_bytes: Default::default(),
+        stream_arns: Default::default(),
     };
     let mut routes = Vec::new();
     if let (Some(api), Some(id)) = (&config.api, api_id) {

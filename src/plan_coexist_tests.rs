@@ -38,6 +38,7 @@ fn stage(name: &str, model: &str) -> Resource {
         log_level: "OFF".into(),
         data_trace: false,
         metrics: false,
+        tracing: None,
         tags: tags(),
     })
 }

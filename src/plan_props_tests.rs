@@ -149,6 +149,7 @@ fn resources(s: &Shape) -> Vec<Resource> {
             log_level: "OFF".into(),
             data_trace: false,
             metrics: false,
+            tracing: None,
             tags: tags(),
         }));
     }

@@ -42,6 +42,7 @@ fn stage(model: &str) -> Resource {
         log_level: "OFF".into(),
         data_trace: false,
         metrics: false,
+        tracing: None,
         tags: tags(),
     })
 }
@@ -148,4 +149,35 @@ fn no_changes_no_steps() {
         function("s-f"),
     ];
     assert!(plan(&all, &all).is_empty());
+}
+
+#[test]
+fn stage_tracing_is_managed_only_when_the_file_sets_it() {
+    let with = |tracing: Option<bool>| match stage("m") {
+        Resource::Stage(s) => Resource::Stage(Stage { tracing, ..s }),
+        _ => unreachable!(),
+    };
+    // Unset in the file: a stage traced by hand is left alone, and the plan does not mention it.
+    assert!(plan(&[with(None)], &[with(Some(true))]).is_empty());
+    // Set: the file is the truth, either way.
+    for (wanted, live) in [(true, false), (false, true)] {
+        let steps = plan(&[with(Some(wanted))], &[with(Some(live))]);
+        assert_eq!(steps.len(), 1, "{steps:#?}");
+        assert_eq!(steps[0].action, crate::diff::Action::Update);
+        let c = &steps[0].changes;
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(
+            (
+                c[0].attribute.as_str(),
+                c[0].before.as_deref(),
+                c[0].after.as_deref()
+            ),
+            (
+                "tracing",
+                Some(live.to_string().as_str()),
+                Some(wanted.to_string().as_str())
+            )
+        );
+    }
+    assert!(plan(&[with(Some(true))], &[with(Some(true))]).is_empty());
 }

@@ -13,6 +13,7 @@ fn env(api_id: Option<&str>) -> Env {
         code: Default::default(),
         usable_cloudwatch_role: None,
         foreign_policy_bytes: Default::default(),
+        stream_arns: Default::default(),
     }
 }
 

@@ -10,15 +10,15 @@
 use super::Ctx;
 use crate::aws::Service::Lambda;
 use crate::aws::retry::{after_failure, retry};
-use crate::aws::{code, describe, is_not_found};
+use crate::aws::{Absent, AwsError};
 use crate::diff::Action;
 use crate::live::events::{mapping_of, mappings_of};
 use crate::model::{Resource, STACK_TAG};
 use crate::model_events::EventSourceMapping;
 use crate::plan::Step;
 use anyhow::{Result, bail};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::FunctionResponseType;
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 /// How long a role's new permissions may take to reach Lambda's poller (IAM is eventually
@@ -49,17 +49,6 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
         (_, Action::Delete) if live.is_some() => delete(ctx, live.expect("checked")).await,
         _ => bail!("internal error: no event source action for {}", step.name),
     }
-}
-
-/// "The provided execution role does not have permissions to call ReceiveMessage on SQS" (and
-/// its Kinesis/DynamoDB forms): the role's new policy has not reached Lambda yet.
-pub fn is_permission_not_ready(
-    e: &aws_sdk_lambda::error::SdkError<impl ProvideErrorMetadata, impl std::fmt::Debug>,
-) -> bool {
-    code(e) == Some("InvalidParameterValueException")
-        && e.message().is_some_and(|m| {
-            m.contains("does not have permissions") || m.contains("cannot be assumed")
-        })
 }
 
 /// The stack's mapping from `m.source_arn` to `m.function`, if one exists. One that exists and is
@@ -96,30 +85,46 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
     let start = Instant::now();
     let mut attempt = 1;
     let mut delay = Duration::from_millis(500);
+    let target = format!("{} ← {}", m.function, m.source_arn);
     loop {
-        let sent = lambda
-            .create_event_source_mapping()
-            .function_name(&m.function)
-            .event_source_arn(&m.source_arn)
-            .batch_size(m.batch_size)
-            .maximum_batching_window_in_seconds(m.max_batching_window_s)
-            .set_function_response_types(
-                m.report_batch_item_failures
-                    .then(|| vec![FunctionResponseType::ReportBatchItemFailures]),
-            )
-            .enabled(m.enabled)
-            .set_starting_position(
-                m.starting_position
-                    .as_deref()
-                    .map(aws_sdk_lambda::types::EventSourcePosition::from),
-            )
-            .set_tags(Some(m.tags.clone().into_iter().collect()))
-            .customize()
-            .config_override(
-                aws_sdk_lambda::config::Config::builder()
-                    .retry_config(aws_config::retry::RetryConfig::disabled()),
-            )
-            .send()
+        // Whether the failure is worth another attempt needs the SDK's error (transport or
+        // service, the status, the server's Retry-After): decided as the call fails.
+        let retry_in = Cell::new(None);
+        let sent = ctx
+            .aws
+            .call(Lambda, "CreateEventSourceMapping", &target, || {
+                let retry_in = &retry_in;
+                let sent = lambda
+                    .create_event_source_mapping()
+                    .function_name(&m.function)
+                    .event_source_arn(&m.source_arn)
+                    .batch_size(m.batch_size)
+                    .maximum_batching_window_in_seconds(m.max_batching_window_s)
+                    .set_function_response_types(
+                        m.report_batch_item_failures
+                            .then(|| vec![FunctionResponseType::ReportBatchItemFailures]),
+                    )
+                    .enabled(m.enabled)
+                    .set_starting_position(
+                        m.starting_position
+                            .as_deref()
+                            .map(aws_sdk_lambda::types::EventSourcePosition::from),
+                    )
+                    .set_tags(Some(m.tags.clone().into_iter().collect()))
+                    .customize()
+                    .config_override(
+                        aws_sdk_lambda::config::Config::builder()
+                            .retry_config(aws_config::retry::RetryConfig::disabled()),
+                    )
+                    .send();
+                async move {
+                    let sent = sent.await;
+                    if let Err(e) = &sent {
+                        retry_in.set(after_failure(e, attempt));
+                    }
+                    sent
+                }
+            })
             .await;
         let err = match sent {
             Ok(out) => {
@@ -136,26 +141,17 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
             wait_settled(ctx, &existing, false).await?;
             return update(ctx, m, &existing).await;
         }
-        if is_permission_not_ready(&err) && start.elapsed() + delay < PERMISSION_PROPAGATION {
+        if err.is_permission_not_ready() && start.elapsed() + delay < PERMISSION_PROPAGATION {
             tokio::time::sleep(delay.mul_f64(1.0 + fastrand::f64() * 0.5)).await;
             delay = (delay * 2).min(Duration::from_secs(10));
             continue;
         }
-        match after_failure(&err, attempt) {
+        match retry_in.get() {
             Some(wait) if attempt < CREATE_ATTEMPTS => {
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            _ => {
-                return Err(describe(
-                    format!(
-                        "lambda:CreateEventSourceMapping {} ← {}",
-                        m.function, m.source_arn
-                    ),
-                    &err,
-                )
-                .into());
-            }
+            _ => return Err(err.into()),
         }
     }
 }
@@ -171,25 +167,26 @@ async fn update(ctx: &Ctx, m: &EventSourceMapping, live: &EventSourceMapping) ->
     if settings_differ {
         retry(
             SETTLE,
-            |e| code(e) == Some("ResourceInUseException") || is_permission_not_ready(e),
+            |e: &AwsError| e.is_in_use() || e.is_permission_not_ready(),
             || {
-                lambda
-                    .update_event_source_mapping()
-                    .uuid(&uuid)
-                    .batch_size(m.batch_size)
-                    .maximum_batching_window_in_seconds(m.max_batching_window_s)
-                    // An empty list turns ReportBatchItemFailures off.
-                    .set_function_response_types(Some(if m.report_batch_item_failures {
-                        vec![FunctionResponseType::ReportBatchItemFailures]
-                    } else {
-                        Vec::new()
-                    }))
-                    .enabled(m.enabled)
-                    .send()
+                ctx.aws.call(Lambda, "UpdateEventSourceMapping", &uuid, || {
+                    lambda
+                        .update_event_source_mapping()
+                        .uuid(&uuid)
+                        .batch_size(m.batch_size)
+                        .maximum_batching_window_in_seconds(m.max_batching_window_s)
+                        // An empty list turns ReportBatchItemFailures off.
+                        .set_function_response_types(Some(if m.report_batch_item_failures {
+                            vec![FunctionResponseType::ReportBatchItemFailures]
+                        } else {
+                            Vec::new()
+                        }))
+                        .enabled(m.enabled)
+                        .send()
+                })
             },
         )
-        .await
-        .map_err(|e| describe(format!("lambda:UpdateEventSourceMapping {uuid}"), &e))?;
+        .await?;
         wait_settled(ctx, live, false).await?;
     }
     let tags_differ = m.tags.iter().any(|(k, v)| live.tags.get(k) != Some(v));
@@ -212,22 +209,21 @@ async fn delete(ctx: &Ctx, live: &EventSourceMapping) -> Result<()> {
     let uuid = uuid(live)?;
     let deleted = retry(
         SETTLE,
-        |e| code(e) == Some("ResourceInUseException"),
+        |e: &AwsError| e.is_in_use(),
         || {
-            ctx.aws
-                .lambda
-                .delete_event_source_mapping()
-                .uuid(&uuid)
-                .send()
+            ctx.aws.call(Lambda, "DeleteEventSourceMapping", &uuid, || {
+                ctx.aws
+                    .lambda
+                    .delete_event_source_mapping()
+                    .uuid(&uuid)
+                    .send()
+            })
         },
     )
-    .await;
-    match deleted {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Ok(()),
-        Err(e) => {
-            return Err(describe(format!("lambda:DeleteEventSourceMapping {uuid}"), &e).into());
-        }
+    .await
+    .found()?;
+    if deleted.is_none() {
+        return Ok(());
     }
     wait_settled(ctx, live, true).await
 }
@@ -251,20 +247,17 @@ async fn wait_settled(ctx: &Ctx, m: &EventSourceMapping, until_gone: bool) -> Re
     let uuid = uuid(m)?;
     let start = Instant::now();
     loop {
-        let state = match ctx
+        let got = ctx
             .aws
-            .lambda
-            .get_event_source_mapping()
-            .uuid(&uuid)
-            .send()
+            .call(Lambda, "GetEventSourceMapping", &uuid, || {
+                ctx.aws.lambda.get_event_source_mapping().uuid(&uuid).send()
+            })
             .await
-        {
-            Ok(out) => out.state().unwrap_or("Enabled").to_string(),
-            Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => {
-                return Err(describe(format!("lambda:GetEventSourceMapping {uuid}"), &e).into());
-            }
+            .found()?;
+        let Some(out) = got else {
+            return Ok(());
         };
+        let state = out.state().unwrap_or("Enabled").to_string();
         if !until_gone && matches!(state.as_str(), "Enabled" | "Disabled") {
             return Ok(());
         }
@@ -293,27 +286,49 @@ pub(super) async fn allow_service(
 ) -> Result<()> {
     let added = retry(
         SETTLE,
-        |e| {
-            code(e) == Some("ResourceConflictException")
-                && !e.message().is_some_and(|m| m.contains("already exist"))
-        },
+        |e: &AwsError| e.is_busy(),
         || {
             ctx.aws
-                .lambda
-                .add_permission()
-                .function_name(function)
-                .statement_id(sid)
-                .action("lambda:InvokeFunction")
-                .principal(principal)
-                .source_arn(source_arn)
-                .set_source_account(source_account.map(str::to_string))
-                .send()
+                .call(Lambda, "AddPermission", format!("{function} {sid}"), || {
+                    ctx.aws
+                        .lambda
+                        .add_permission()
+                        .function_name(function)
+                        .statement_id(sid)
+                        .action("lambda:InvokeFunction")
+                        .principal(principal)
+                        .source_arn(source_arn)
+                        .set_source_account(source_account.map(str::to_string))
+                        .send()
+                })
         },
     )
     .await;
     match added {
         Ok(_) => Ok(()),
-        Err(e) if code(&e) == Some("ResourceConflictException") => Ok(()),
-        Err(e) => Err(describe(format!("lambda:AddPermission {function} {sid}"), &e).into()),
+        Err(e) if e.is_already_exists() => Ok(()),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Removes the invoke permission `sid` of `function` that [`allow_service`] added; one already
+/// gone counts as done.
+pub(super) async fn revoke_service(ctx: &Ctx, function: &str, sid: &str) -> Result<()> {
+    ctx.aws
+        .call(
+            Lambda,
+            "RemovePermission",
+            format!("{function} {sid}"),
+            || {
+                ctx.aws
+                    .lambda
+                    .remove_permission()
+                    .function_name(function)
+                    .statement_id(sid)
+                    .send()
+            },
+        )
+        .await
+        .gone_ok()?;
+    Ok(())
 }

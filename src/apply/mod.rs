@@ -148,6 +148,7 @@ impl Ctx {
             code: BTreeMap::new(),
             usable_cloudwatch_role: None,
             foreign_policy_bytes: Default::default(),
+            stream_arns: Default::default(),
         };
         Ctx {
             aws,

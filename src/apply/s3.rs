@@ -8,8 +8,9 @@
 //! configurations"), retried while the permission propagates.
 
 use super::Ctx;
+use crate::aws::AwsError;
+use crate::aws::Service::S3;
 use crate::aws::retry::retry;
-use crate::aws::{describe, is_not_found};
 use crate::diff::Action;
 use crate::live::notification_configuration;
 use crate::model::Resource;
@@ -17,7 +18,6 @@ use crate::model_events::{S3Notification, s3_sid};
 use crate::names::function_arn;
 use crate::plan::Step;
 use anyhow::{Result, bail};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
     NotificationConfigurationFilter, S3KeyFilter,
@@ -93,26 +93,20 @@ async fn write(ctx: &Ctx, bucket: &str, id: &str, entry: Option<&S3Notification>
         .build();
     retry(
         PERMISSION_PROPAGATION,
-        |e: &aws_sdk_s3::error::SdkError<_, _>| {
-            e.message()
-                .is_some_and(|m| m.contains("Unable to validate the following destination"))
-        },
+        AwsError::is_destination_not_ready,
         || {
             ctx.aws
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
+                .call(S3, "PutBucketNotificationConfiguration", bucket, || {
+                    ctx.aws
+                        .s3
+                        .put_bucket_notification_configuration()
+                        .bucket(bucket)
+                        .notification_configuration(config.clone())
+                        .send()
+                })
         },
     )
-    .await
-    .map_err(|e| {
-        describe(
-            format!("s3:PutBucketNotificationConfiguration {bucket}"),
-            &e,
-        )
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -151,18 +145,5 @@ async fn add_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
 /// Called unless another of the file's s3 events of the function on the bucket still uses it
 /// ([`Step::permission_shared`]).
 async fn remove_permission(ctx: &Ctx, n: &S3Notification) -> Result<()> {
-    let sid = s3_sid(&n.bucket);
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(&n.function)
-        .statement_id(&sid)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(describe(format!("lambda:RemovePermission {} {sid}", n.function), &e).into()),
-    }
+    super::events::revoke_service(ctx, &n.function, &s3_sid(&n.bucket)).await
 }

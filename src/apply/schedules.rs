@@ -4,8 +4,8 @@
 //! permission. Other targets on the rule are never touched.
 
 use super::Ctx;
+use crate::aws::Absent;
 use crate::aws::Service::Events;
-use crate::aws::{describe, is_not_found};
 use crate::diff::Action;
 use crate::model::Resource;
 use crate::model_events::{SCHEDULE_TARGET_ID, ScheduleRule, schedule_sid};
@@ -110,41 +110,29 @@ async fn add_permission(ctx: &Ctx, r: &ScheduleRule, rule_arn: &str) -> Result<(
 
 async fn delete(ctx: &Ctx, r: &ScheduleRule) -> Result<()> {
     let events = &ctx.aws.events;
-    match events
-        .remove_targets()
-        .rule(&r.name)
-        .ids(SCHEDULE_TARGET_ID)
-        .send()
+    ctx.aws
+        .call(Events, "RemoveTargets", &r.name, || {
+            events
+                .remove_targets()
+                .rule(&r.name)
+                .ids(SCHEDULE_TARGET_ID)
+                .send()
+        })
         .await
-    {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => return Err(describe(format!("events:RemoveTargets {}", r.name), &e).into()),
-    }
+        .gone_ok()?;
     // A rule that still has another owner's targets cannot be deleted: it is left, untagged
     // targets and all, and the error says so.
-    match events.delete_rule().name(&r.name).send().await {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => return Err(describe(format!("events:DeleteRule {}", r.name), &e).into()),
-    }
+    ctx.aws
+        .call(Events, "DeleteRule", &r.name, || {
+            events.delete_rule().name(&r.name).send()
+        })
+        .await
+        .gone_ok()?;
     let sid = schedule_sid(&r.name);
     // From the rule's name, not its target (which may be missing or changed by hand).
     let function = r
         .name
         .rsplit_once("-schedule-")
         .map_or(r.function.as_str(), |(f, _)| f);
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(function)
-        .statement_id(&sid)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(describe(format!("lambda:RemovePermission {function} {sid}"), &e).into()),
-    }
+    super::events::revoke_service(ctx, function, &sid).await
 }

@@ -5,9 +5,9 @@
 //! set the filter policy; delete unsubscribes and removes the permission.
 
 use super::Ctx;
+use crate::aws::Absent;
 use crate::aws::Service::Sns;
 use crate::aws::retry::after_failure;
-use crate::aws::{code, describe, is_not_found};
 use crate::diff::Action;
 use crate::live::sns_subscriptions;
 use crate::model::Resource;
@@ -46,26 +46,41 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
         return set_filter(ctx, s, &existing).await;
     }
     let mut attempt = 1;
+    let target = format!("{} → {}", s.topic_arn, s.function);
     loop {
+        // Whether the failure is worth another attempt needs the SDK's error: decided as it fails.
+        let retry_in = std::cell::Cell::new(None);
         let sent = ctx
             .aws
-            .sns
-            .subscribe()
-            .topic_arn(&s.topic_arn)
-            .protocol("lambda")
-            .endpoint(function_arn(&ctx.env, &s.function))
-            .set_attributes(
-                s.filter_policy
-                    .clone()
-                    .map(|p| [("FilterPolicy".to_string(), p)].into_iter().collect()),
-            )
-            .return_subscription_arn(true)
-            .customize()
-            .config_override(
-                aws_sdk_sns::config::Config::builder()
-                    .retry_config(aws_config::retry::RetryConfig::disabled()),
-            )
-            .send()
+            .call(Sns, "Subscribe", &target, || {
+                let retry_in = &retry_in;
+                let sent = ctx
+                    .aws
+                    .sns
+                    .subscribe()
+                    .topic_arn(&s.topic_arn)
+                    .protocol("lambda")
+                    .endpoint(function_arn(&ctx.env, &s.function))
+                    .set_attributes(
+                        s.filter_policy
+                            .clone()
+                            .map(|p| [("FilterPolicy".to_string(), p)].into_iter().collect()),
+                    )
+                    .return_subscription_arn(true)
+                    .customize()
+                    .config_override(
+                        aws_sdk_sns::config::Config::builder()
+                            .retry_config(aws_config::retry::RetryConfig::disabled()),
+                    )
+                    .send();
+                async move {
+                    let sent = sent.await;
+                    if let Err(e) = &sent {
+                        retry_in.set(after_failure(e, attempt));
+                    }
+                    sent
+                }
+            })
             .await;
         let err = match sent {
             Ok(_) => return Ok(()),
@@ -74,18 +89,12 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
         if let Some(existing) = find(ctx, s).await? {
             return set_filter(ctx, s, &existing).await;
         }
-        match after_failure(&err, attempt) {
+        match retry_in.get() {
             Some(wait) if attempt < SUBSCRIBE_ATTEMPTS => {
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            _ => {
-                return Err(describe(
-                    format!("sns:Subscribe {} → {}", s.topic_arn, s.function),
-                    &err,
-                )
-                .into());
-            }
+            _ => return Err(err.into()),
         }
     }
 }
@@ -128,24 +137,12 @@ async fn add_permission(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
 
 async fn delete(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
     if let Some(arn) = &s.subscription_arn {
-        match ctx.aws.sns.unsubscribe().subscription_arn(arn).send().await {
-            Ok(_) => {}
-            Err(e) if is_not_found(&e) || code(&e) == Some("NotFound") => {}
-            Err(e) => return Err(describe(format!("sns:Unsubscribe {arn}"), &e).into()),
-        }
+        ctx.aws
+            .call(Sns, "Unsubscribe", arn, || {
+                ctx.aws.sns.unsubscribe().subscription_arn(arn).send()
+            })
+            .await
+            .gone_ok()?;
     }
-    let sid = sns_sid(&s.topic_arn);
-    match ctx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(&s.function)
-        .statement_id(&sid)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(describe(format!("lambda:RemovePermission {} {sid}", s.function), &e).into()),
-    }
+    super::events::revoke_service(ctx, &s.function, &sns_sid(&s.topic_arn)).await
 }

@@ -71,6 +71,12 @@ fn settings_ops(s: &Stage) -> Vec<PatchOperation> {
     ]
 }
 
+/// `[api] tracing`, when the file sets it: the stage's X-Ray tracing (API Gateway UpdateStage
+/// `/tracingEnabled`). Unset, nothing is sent and the stage keeps its own.
+fn tracing_op(s: &Stage) -> Option<PatchOperation> {
+    s.tracing.map(|t| replace("/tracingEnabled", t.to_string()))
+}
+
 /// A deployment made without a stage, then a stage pointing at it: creating a deployment "into"
 /// a stage would reset the stage's settings on some implementations.
 pub async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
@@ -117,6 +123,7 @@ pub async fn create_stage(ctx: &Ctx, s: &Stage) -> Result<()> {
         replace("/description", stage_description(&s.model, &deployment)),
     ];
     ops.extend(settings_ops(s));
+    ops.extend(tracing_op(s));
     patch_stage(ctx, &api_id, &s.name, ops).await
 }
 
@@ -172,6 +179,9 @@ pub async fn update_stage(ctx: &Ctx, live: Option<&Stage>, s: &Stage) -> Result<
     }
     if changed(live, s, |s| (&s.log_level, s.data_trace, s.metrics)) {
         ops.extend(settings_ops(s));
+    }
+    if s.tracing.is_some() && changed(live, s, |s| s.tracing) {
+        ops.extend(tracing_op(s));
     }
     if !ops.is_empty() {
         patch_stage(ctx, &api_id, &s.name, ops).await?;

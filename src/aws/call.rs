@@ -28,6 +28,10 @@ pub enum Service {
     Sns,
     /// Amazon S3 (bucket notification configurations).
     S3,
+    /// Amazon DynamoDB (read only: a referenced table's stream).
+    DynamoDb,
+    /// Amazon Kinesis Data Streams (read only: referenced streams).
+    Kinesis,
 }
 
 impl Service {
@@ -43,6 +47,8 @@ impl Service {
             Service::Events => "events",
             Service::Sns => "sns",
             Service::S3 => "s3",
+            Service::DynamoDb => "dynamodb",
+            Service::Kinesis => "kinesis",
         }
     }
 }

@@ -38,12 +38,19 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-/// The codes each service uses for "no such resource".
-const NOT_FOUND: [&str; 4] = [
+/// The codes each service uses for "no such resource": Lambda, DynamoDB, Kinesis, EventBridge
+/// and CloudWatch Logs `ResourceNotFoundException`; IAM `NoSuchEntity`; API Gateway
+/// `NotFoundException`; SNS `NotFound`; S3 `NoSuchBucket`; SQS `QueueDoesNotExist` (its JSON
+/// protocol) or `AWS.SimpleQueueService.NonExistentQueue` (its query protocol).
+const NOT_FOUND: [&str; 8] = [
     "ResourceNotFoundException",
     "NoSuchEntity",
     "NoSuchEntityException",
     "NotFoundException",
+    "NotFound",
+    "NoSuchBucket",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
 ];
 
 impl AwsError {
@@ -66,6 +73,30 @@ impl AwsError {
     pub fn is_busy(&self) -> bool {
         self.code.as_deref() == Some("ResourceConflictException")
             && !self.message.contains("already exist")
+    }
+
+    /// Lambda's "the event source mapping is busy" (`ResourceInUseException`): it is still
+    /// Creating, Updating or Deleting; the write is retried.
+    pub fn is_in_use(&self) -> bool {
+        self.code.as_deref() == Some("ResourceInUseException")
+    }
+
+    /// Lambda refuses an event source mapping whose role's new permissions have not reached its
+    /// poller yet (`InvalidParameterValueException`, "The provided execution role does not have
+    /// permissions to call ReceiveMessage on SQS", and the Kinesis and DynamoDB forms) or whose
+    /// role cannot be assumed yet; it is retried. No code of its own: the message is read.
+    pub fn is_permission_not_ready(&self) -> bool {
+        self.code.as_deref() == Some("InvalidParameterValueException")
+            && (self.message.contains("does not have permissions")
+                || self.message.contains("cannot be assumed"))
+    }
+
+    /// S3 refuses a notification configuration whose Lambda destination it cannot invoke yet
+    /// ("Unable to validate the following destination configurations"): the function's new
+    /// permission for `s3.amazonaws.com` is still propagating; retried.
+    pub fn is_destination_not_ready(&self) -> bool {
+        self.message
+            .contains("Unable to validate the following destination")
     }
 
     /// API Gateway refuses a logging role IAM has not propagated yet (`BadRequestException`,
@@ -272,4 +303,62 @@ fn hint<E, R>(err: &SdkError<E, R>, code: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AwsError;
+
+    fn err(code: &str, message: &str) -> AwsError {
+        AwsError {
+            call: "lambda:CreateEventSourceMapping f ← s".into(),
+            code: Some(code.into()),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn the_event_source_predicates_read_each_services_answer() {
+        // Lambda's poller, for each source type, while the role's new policy propagates.
+        for source in [
+            "ReceiveMessage on SQS",
+            "GetRecords on Kinesis",
+            "GetRecords on DynamoDB",
+        ] {
+            let e = err(
+                "InvalidParameterValueException",
+                &format!("The provided execution role does not have permissions to call {source}"),
+            );
+            assert!(e.is_permission_not_ready(), "{source}");
+        }
+        assert!(
+            !err("InvalidParameterValueException", "Invalid batch size").is_permission_not_ready()
+        );
+        assert!(
+            err(
+                "ResourceInUseException",
+                "Cannot update the event source mapping"
+            )
+            .is_in_use()
+        );
+        assert!(
+            err(
+                "InvalidArgument",
+                "Unable to validate the following destination configurations"
+            )
+            .is_destination_not_ready()
+        );
+        // Not found, whatever each service calls it; a conflict is not.
+        for code in [
+            "ResourceNotFoundException",
+            "NotFound",
+            "NoSuchBucket",
+            "QueueDoesNotExist",
+            "AWS.SimpleQueueService.NonExistentQueue",
+        ] {
+            assert!(err(code, "").is_not_found(), "{code}");
+        }
+        assert!(!err("ResourceConflictException", "").is_not_found());
+    }
 }

@@ -48,6 +48,10 @@ pub struct Aws {
     pub sns: aws_sdk_sns::Client,
     /// Bucket notification configurations (issue 11).
     pub s3: aws_sdk_s3::Client,
+    /// Read only: the stream ARN of a referenced table (issue 11).
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Read only: referenced Kinesis data streams (issue 11).
+    pub kinesis: aws_sdk_kinesis::Client,
     pub region: String,
     /// A custom endpoint (an emulator), from --endpoint-url or AWS_ENDPOINT_URL.
     pub endpoint: Option<String>,
@@ -171,6 +175,8 @@ impl Aws {
                 retry::ServerDirected::default(),
                 |b: aws_sdk_s3::config::Builder| b.force_path_style(path_style)
             ),
+            dynamodb: client!(aws_sdk_dynamodb, retry::ServerDirected::default()),
+            kinesis: client!(aws_sdk_kinesis, retry::ServerDirected::default()),
             region,
             endpoint: None,
             profile: None,

@@ -2,17 +2,23 @@
 //! `[[functions.<key>.events]]`. Parsed with spans, checked offline, each problem located.
 //!
 //! Event sources are referenced, never owned: a queue named here must already exist (the plan
-//! reads it, see `live::events`). Supported source types: `sqs`. The other types of the design
-//! (`s3`, `sns`, `schedule`, `dynamodb`, `kinesis`) are refused with a located error until built.
+//! reads it, see `live::events`). Source types: `sqs`, `s3`, `sns`, `schedule` (event_types.rs),
+//! `dynamodb` and `kinesis` (event_streams.rs).
 
 use super::Diagnostic;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::event_mappings::{SqsEvent, StreamEvent, StreamSource, is_queue_arn, is_queue_name};
+use super::event_mappings::{sqs, stream};
 pub use super::event_types::{
     S3Event, ScheduleEvent, SnsEvent, check_schedule, is_topic_name, rule_name,
 };
 use super::event_types::{s3, schedule, sns};
+
+/// The hint of a missing or unknown event type.
+const SUPPORTED: &str =
+    "the types are \"sqs\", \"s3\", \"sns\", \"schedule\", \"dynamodb\" and \"kinesis\"";
 
 /// `[[functions.<key>.statements]]`: one IAM statement added to the function's own execution role.
 #[derive(Debug, Deserialize)]
@@ -44,6 +50,9 @@ pub struct RawEvent {
     pub events: Option<Spanned<Vec<Spanned<String>>>>,
     pub prefix: Option<Spanned<String>>,
     pub suffix: Option<Spanned<String>>,
+    pub table: Option<Spanned<String>>,
+    pub stream: Option<Spanned<String>>,
+    pub starting_position: Option<Spanned<String>>,
 }
 
 /// A statement of the execution role's inline policy, as written (`effect` defaulted to Allow).
@@ -64,47 +73,8 @@ pub enum EventConfig {
     Schedule(ScheduleEvent),
     Sns(SnsEvent),
     S3(S3Event),
-}
-
-/// `type = "sqs"`: a Lambda event source mapping polling an existing queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqsEvent {
-    /// The queue's name or ARN, as written.
-    pub queue: String,
-    /// Records per invocation: 1–10,000 (a FIFO queue: 1–10); default 10 (Lambda
-    /// CreateEventSourceMapping `BatchSize`).
-    pub batch_size: i32,
-    /// Seconds Lambda gathers records before invoking: 0–300, default 0; at least 1 when
-    /// `batch_size` > 10 (Lambda `MaximumBatchingWindowInSeconds`).
-    pub max_batching_window_s: i32,
-    /// `FunctionResponseTypes = ["ReportBatchItemFailures"]`; default false.
-    pub report_batch_item_failures: bool,
-    /// Default true.
-    pub enabled: bool,
-}
-
-/// The SQS queue name rule: 1–80 characters, alphanumerics, `-` and `_`, a FIFO queue ending in
-/// `.fifo` (SQS CreateQueue `QueueName`).
-pub fn is_queue_name(name: &str) -> bool {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    !base.is_empty()
-        && name.len() <= 80
-        && base
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// `arn:PARTITION:sqs:REGION:ACCOUNT:NAME`, with NAME a valid queue name.
-pub fn is_queue_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.split(':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "sqs"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && is_queue_name(parts[5])
+    /// `type = "dynamodb"` or `type = "kinesis"`.
+    Stream(StreamEvent),
 }
 
 /// Checks `statements`; `own_role` is false when the function names its own `role`, which
@@ -214,13 +184,11 @@ pub fn events(
     let mut queues: Vec<String> = Vec::new();
     let mut schedules = 0;
     let mut topics: Vec<String> = Vec::new();
+    let mut streams: Vec<String> = Vec::new();
     for e in raw {
         let ev = e.get_ref();
         let Some(kind) = &ev.kind else {
-            out.push(
-                Diagnostic::new("an event needs a `type`", e.span())
-                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
-            );
+            out.push(Diagnostic::new("an event needs a `type`", e.span()).hint(SUPPORTED));
             continue;
         };
         let foreign = |key: &str, present: bool, out: &mut Vec<Diagnostic>| {
@@ -235,7 +203,7 @@ pub fn events(
             }
         };
         let kind_name = kind.get_ref().as_str();
-        if ["sqs", "s3", "sns", "schedule"].contains(&kind_name) {
+        if ["sqs", "s3", "sns", "schedule", "dynamodb", "kinesis"].contains(&kind_name) {
             for (key, present, types) in type_keys(ev) {
                 foreign(key, present && !types.contains(&kind_name), out);
             }
@@ -261,125 +229,50 @@ pub fn events(
                 }
                 continue;
             }
-            other @ ("dynamodb" | "kinesis") => {
-                out.push(
-                    Diagnostic::new(
-                        format!("event type {other:?} is not supported yet"),
-                        kind.span(),
-                    )
-                    .hint("this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\""),
-                );
+            k @ ("dynamodb" | "kinesis") => {
+                if let Some(s) = stream(k, ev, e, &mut streams, out) {
+                    result.push(EventConfig::Stream(s));
+                }
                 continue;
             }
             other => {
                 out.push(
-                    Diagnostic::new(format!("unknown event type {other:?}"), kind.span()).hint(
-                        "this version supports type = \"sqs\", \"schedule\", \"sns\" and \"s3\"",
-                    ),
+                    Diagnostic::new(format!("unknown event type {other:?}"), kind.span())
+                        .hint(SUPPORTED),
                 );
                 continue;
             }
         }
-        let Some(queue) = &ev.queue else {
-            out.push(
-                Diagnostic::new("an sqs event needs `queue`", e.span())
-                    .hint("queue = \"jobs\" (an existing queue's name or ARN)"),
-            );
-            continue;
-        };
-        let q = queue.get_ref();
-        if !(is_queue_name(q) || is_queue_arn(q)) {
-            out.push(
-                Diagnostic::new(format!("invalid queue {q:?}"), queue.span()).hint(
-                    "a queue name (1-80 letters, digits, '-', '_', '.fifo' for FIFO) or ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)",
-                ),
-            );
+        if let Some(q) = sqs(ev, e, &mut queues, out) {
+            result.push(EventConfig::Sqs(q));
         }
-        let name = q.rsplit(':').next().unwrap_or(q).to_string();
-        if queues.contains(&name) {
-            out.push(
-                Diagnostic::new(
-                    format!("queue {name} is listed twice for this function"),
-                    queue.span(),
-                )
-                .hint("Lambda allows one mapping per function and queue: keep one entry"),
-            );
-        }
-        queues.push(name.clone());
-        let fifo = name.ends_with(".fifo");
-        let batch_size = ev.batch_size.as_ref().map_or(10, |b| *b.get_ref());
-        let max_batch = if fifo { 10 } else { 10_000 };
-        if let Some(b) = &ev.batch_size
-            && !(1..=max_batch).contains(b.get_ref())
-        {
-            out.push(
-                Diagnostic::new(
-                    format!("batch_size = {} is out of range", b.get_ref()),
-                    b.span(),
-                )
-                .hint(format!(
-                    "Lambda accepts 1 to {max_batch} for {} queue",
-                    if fifo { "a FIFO" } else { "a standard" }
-                )),
-            );
-        }
-        let window = ev
-            .max_batching_window_s
-            .as_ref()
-            .map_or(0, |w| *w.get_ref());
-        if let Some(w) = &ev.max_batching_window_s
-            && !(0..=300).contains(w.get_ref())
-        {
-            out.push(
-                Diagnostic::new(
-                    format!("max_batching_window_s = {} is out of range", w.get_ref()),
-                    w.span(),
-                )
-                .hint("Lambda accepts 0 to 300 seconds"),
-            );
-        }
-        if batch_size > 10 && window < 1 {
-            let at = ev.batch_size.as_ref().map_or(e.span(), |b| b.span());
-            out.push(
-                Diagnostic::new(
-                    format!("batch_size = {batch_size} needs a batching window"),
-                    at,
-                )
-                .hint("Lambda requires max_batching_window_s of at least 1 when batch_size is over 10"),
-            );
-        }
-        result.push(EventConfig::Sqs(SqsEvent {
-            queue: q.clone(),
-            batch_size: batch_size as i32,
-            max_batching_window_s: window as i32,
-            report_batch_item_failures: ev
-                .report_batch_item_failures
-                .as_ref()
-                .is_some_and(|r| *r.get_ref()),
-            enabled: ev.enabled.as_ref().is_none_or(|r| *r.get_ref()),
-        }));
     }
     result
 }
 
 /// The keys that belong to some event types only: each key, whether it is set, and the types it
 /// applies to.
-fn type_keys(ev: &RawEvent) -> [(&'static str, bool, &'static [&'static str]); 13] {
-    const SQS: &[&str] = &["sqs"];
+fn type_keys(ev: &RawEvent) -> [(&'static str, bool, &'static [&'static str]); 16] {
+    // The keys of every event source mapping (SQS and the streams).
+    const MAPPING: &[&str] = &["sqs", "dynamodb", "kinesis"];
+    const STREAMS: &[&str] = &["dynamodb", "kinesis"];
     [
-        ("queue", ev.queue.is_some(), SQS),
-        ("batch_size", ev.batch_size.is_some(), SQS),
+        ("queue", ev.queue.is_some(), &["sqs"]),
+        ("batch_size", ev.batch_size.is_some(), MAPPING),
         (
             "max_batching_window_s",
             ev.max_batching_window_s.is_some(),
-            SQS,
+            MAPPING,
         ),
         (
             "report_batch_item_failures",
             ev.report_batch_item_failures.is_some(),
-            SQS,
+            MAPPING,
         ),
-        ("enabled", ev.enabled.is_some(), SQS),
+        ("enabled", ev.enabled.is_some(), MAPPING),
+        ("table", ev.table.is_some(), &["dynamodb"]),
+        ("stream", ev.stream.is_some(), &["kinesis"]),
+        ("starting_position", ev.starting_position.is_some(), STREAMS),
         ("expression", ev.expression.is_some(), &["schedule"]),
         ("input", ev.input.is_some(), &["schedule"]),
         ("topic", ev.topic.is_some(), &["sns"]),

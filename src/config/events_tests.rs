@@ -95,7 +95,62 @@ fn bad_events_and_statements_are_refused_offline_where_written() {
         ),
         (
             "[[functions.worker.events]]\ntype = \"dynamodb\"\n",
-            "event type \"dynamodb\" is not supported yet",
+            "a dynamodb event needs `table`",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"orders\"\n",
+            "a dynamodb event needs `starting_position`",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"AT_TIMESTAMP\"\n",
+            "unknown starting_position \"AT_TIMESTAMP\"",
+            "stack.toml:10:21",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"LATEST\"\nbatch_size = 10001\n",
+            "batch_size = 10001 is out of range",
+            "stack.toml:11:14",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"orders\"\nstarting_position = \"LATEST\"\nmax_batching_window_s = 301\n",
+            "max_batching_window_s = 301 is out of range",
+            "stack.toml:11:25",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"a b\"\nstarting_position = \"LATEST\"\n",
+            "invalid table \"a b\"",
+            "stack.toml:9:9",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"arn:aws:kinesis:us-east-1:123456789012:table/clicks\"\nstarting_position = \"LATEST\"\n",
+            "invalid stream",
+            "stack.toml:9:10",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"LATEST\"\n[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"arn:aws:kinesis:us-east-1:123456789012:stream/clicks\"\nstarting_position = \"LATEST\"\n",
+            "stream clicks is listed twice",
+            "stack.toml:13:10",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"orders\"\nstarting_position = \"LATEST\"\nqueue = \"jobs\"\n",
+            "`queue` does not apply to type = \"dynamodb\"",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"sqs\"\nqueue = \"jobs\"\nstarting_position = \"LATEST\"\n",
+            "`starting_position` does not apply to type = \"sqs\"",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"LATEST\"\ntable = \"orders\"\n",
+            "`table` does not apply to type = \"kinesis\"",
+            "stack.toml:7:1",
+        ),
+        (
+            "[[functions.worker.events]]\ntype = \"kafka\"\n",
+            "unknown event type \"kafka\"",
             "stack.toml:8:8",
         ),
         (
@@ -157,6 +212,43 @@ fn a_wildcard_resource_is_accepted_when_asked_for() {
     let text = "[stack]\nname = \"demo\"\n[functions.worker]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"src\"\n[[functions.worker.statements]]\nactions = [\"xray:GetSamplingRules\"]\nresources = [\"*\"]\nallow_wildcard = true\n";
     let c = crate::config::StackConfig::parse(&dir.path().join("stack.toml"), text).unwrap();
     assert_eq!(c.functions["worker"].statements[0].resources, ["*"]);
+}
+
+#[test]
+fn stream_events_take_the_mapping_keys_with_lambda_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/index.py"), "").unwrap();
+    let text = "[stack]\nname = \"demo\"\n[functions.worker]\nruntime = \"python3.12\"\nhandler = \"index.handler\"\nsource = \"src\"\n[[functions.worker.events]]\ntype = \"dynamodb\"\ntable = \"arn:aws:dynamodb:us-east-1:123456789012:table/orders\"\nstarting_position = \"TRIM_HORIZON\"\n[[functions.worker.events]]\ntype = \"kinesis\"\nstream = \"clicks\"\nstarting_position = \"LATEST\"\nbatch_size = 10000\nmax_batching_window_s = 300\nreport_batch_item_failures = true\nenabled = false\n";
+    let c = crate::config::StackConfig::parse(&dir.path().join("stack.toml"), text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let events = &c.functions["worker"].events;
+    assert_eq!(
+        events[0],
+        EventConfig::Stream(StreamEvent {
+            source: StreamSource::DynamoDb {
+                table: "arn:aws:dynamodb:us-east-1:123456789012:table/orders".into()
+            },
+            starting_position: "TRIM_HORIZON".into(),
+            batch_size: 100,
+            max_batching_window_s: 0,
+            report_batch_item_failures: false,
+            enabled: true,
+        })
+    );
+    assert_eq!(
+        events[1],
+        EventConfig::Stream(StreamEvent {
+            source: StreamSource::Kinesis {
+                stream: "clicks".into()
+            },
+            starting_position: "LATEST".into(),
+            batch_size: 10000,
+            max_batching_window_s: 300,
+            report_batch_item_failures: true,
+            enabled: false,
+        })
+    );
 }
 
 #[test]

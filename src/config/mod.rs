@@ -5,6 +5,7 @@
 pub mod aws_limits;
 mod diag;
 pub mod env;
+mod event_mappings;
 mod event_types;
 pub mod events;
 mod plain;
@@ -113,6 +114,9 @@ pub struct ApiConfig {
     pub logging: LogLevel,
     pub data_trace: bool,
     pub metrics: bool,
+    /// `[api] tracing`: X-Ray tracing of the stage (`tracingEnabled`). `None` (the key absent):
+    /// not managed, the stage keeps whatever it has.
+    pub tracing: Option<bool>,
     /// Retention of the stage's execution-log group `API-Gateway-Execution-Logs_{apiId}/{stage}`,
     /// which stackctl creates before logging is enabled; default 30 days.
     pub log_retention_days: i32,

@@ -74,6 +74,7 @@ pub struct RawApi {
     pub logging: Option<Spanned<LogLevel>>,
     pub data_trace: Option<bool>,
     pub metrics: Option<bool>,
+    pub tracing: Option<bool>,
     pub log_retention_days: Option<Spanned<i64>>,
     pub resources_quota: Option<Spanned<i64>>,
     pub cors: Option<Spanned<RawCors>>,

@@ -221,6 +221,7 @@ async fn read_contents(aws: &Aws, api: &gw::RestApi, live: &mut LiveApi) -> Resu
                 .to_string(),
             data_trace: all.is_some_and(|m| m.data_trace_enabled()),
             metrics: all.is_some_and(|m| m.metrics_enabled()),
+            tracing: Some(s.tracing_enabled()),
             tags: s
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())

@@ -4,11 +4,12 @@
 //!
 //! Reads of a no-op plan, per source: one `ListEventSourceMappings` per function tagged
 //! [`EVENTS_TAG`] (or with events in the file), one `ListTags` per mapping found, and per SQS
-//! event `GetQueueUrl` + `GetQueueAttributes`. A stack without events reads nothing more.
+//! event `GetQueueUrl` + `GetQueueAttributes`; per stream source what `streams` reads. A stack
+//! without events reads nothing more.
 
 use super::{Conflict, not_owned};
 use crate::aws::Service::{Lambda, Sqs};
-use crate::aws::{Aws, code, describe};
+use crate::aws::{Absent, Aws};
 use crate::config::StackConfig;
 use crate::config::events::EventConfig;
 use crate::model::{Function, Resource, STACK_TAG};
@@ -18,14 +19,15 @@ use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionResponseTyp
 use futures::future::try_join_all;
 use std::collections::BTreeMap;
 
-/// The mappings of the stack's functions and the conflicts the referenced sources raise.
-/// `resources` is what the other readers found (the functions are taken from it).
+/// The mappings of the stack's functions, the conflicts the referenced sources raise and the
+/// stream ARNs of the file's stream events (see `streams`). `resources` is what the other readers
+/// found (the functions are taken from it).
 pub async fn read(
     aws: &Aws,
     config: &StackConfig,
     resources: &[Resource],
     for_destroy: bool,
-) -> Result<(Vec<Resource>, Vec<Conflict>)> {
+) -> Result<(Vec<Resource>, Vec<Conflict>, BTreeMap<String, String>)> {
     let functions: Vec<&Function> = resources
         .iter()
         .filter_map(|r| match r {
@@ -43,13 +45,26 @@ pub async fn read(
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let wanted_rules: Vec<String> = crate::desired_events::rule_names(config);
     let wanted_topics = topic_pairs(aws, config, resources).await?;
-    let (listed, conflicts, (rules, rule_conflicts), (subs, sub_conflicts, buckets)) = tokio::try_join!(
+    let (
+        listed,
+        conflicts,
+        (stream_arns, stream_conflicts),
+        (rules, rule_conflicts),
+        (subs, sub_conflicts, buckets),
+    ) = tokio::try_join!(
         try_join_all(functions.iter().map(|f| mappings_of(aws, &f.name))),
         async {
             if for_destroy {
                 Ok(Vec::new())
             } else {
                 check_queues(aws, config).await
+            }
+        },
+        async {
+            if for_destroy {
+                Ok((BTreeMap::new(), Vec::new()))
+            } else {
+                super::streams::read(aws, config).await
             }
         },
         super::schedules::read(aws, &config.name, &names, &wanted_rules),
@@ -61,6 +76,7 @@ pub async fn read(
     out.extend(subs);
     out.extend(entries);
     let mut conflicts = conflicts;
+    conflicts.extend(stream_conflicts);
     conflicts.extend(rule_conflicts);
     conflicts.extend(sub_conflicts);
     conflicts.extend(bucket_conflicts);
@@ -76,6 +92,9 @@ pub async fn read(
                             EventConfig::Sqs(q) => {
                                 q.queue == mapping.source_arn
                                     || mapping.source_arn.ends_with(&format!(":{}", q.queue))
+                            }
+                            EventConfig::Stream(s) => {
+                                stream_arns.get(&s.key()) == Some(&mapping.source_arn)
                             }
                             EventConfig::Schedule(_) | EventConfig::Sns(_) | EventConfig::S3(_) => {
                                 false
@@ -104,7 +123,7 @@ pub async fn read(
             out.push(Resource::EventSourceMapping(mapping));
         }
     }
-    Ok((out, conflicts))
+    Ok((out, conflicts, stream_arns))
 }
 
 /// (function, topic ARN) of every sns event in the file. A topic written as a name is in the
@@ -142,6 +161,7 @@ async fn topic_pairs(
         code: Default::default(),
         usable_cloudwatch_role: None,
         foreign_policy_bytes: Default::default(),
+        stream_arns: Default::default(),
     };
     Ok(topics
         .into_iter()
@@ -240,27 +260,17 @@ pub async fn queue_url(aws: &Aws, queue: &str) -> Result<Option<String>> {
         }
         None => (queue, None),
     };
-    match aws
-        .read(
+    Ok(aws
+        .read_call(Sqs, "GetQueueUrl", name, || {
             aws.sqs
                 .get_queue_url()
                 .queue_name(name)
-                .set_queue_owner_aws_account_id(owner)
-                .send(),
-        )
+                .set_queue_owner_aws_account_id(owner.clone())
+                .send()
+        })
         .await
-    {
-        Ok(out) => Ok(out.queue_url().map(str::to_string)),
-        Err(e)
-            if matches!(
-                code(&e),
-                Some("AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist")
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(describe(format!("sqs:GetQueueUrl {name}"), &e).into()),
-    }
+        .found()?
+        .and_then(|out| out.queue_url().map(str::to_string)))
 }
 
 /// Each SQS event's queue exists, and its visibility timeout is at least the function's timeout

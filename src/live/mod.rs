@@ -10,6 +10,7 @@ mod logs;
 mod s3;
 mod schedules;
 mod sns;
+mod streams;
 
 use crate::aws::Aws;
 use crate::config::StackConfig;
@@ -54,6 +55,8 @@ pub struct Live {
     /// Bytes of the policy statements stackctl did not add, by function: they count toward
     /// Lambda's policy limit (see `policy`).
     pub foreign_policy_bytes: BTreeMap<String, usize>,
+    /// The stream ARN of each `dynamodb` / `kinesis` event, by `StreamEvent::key` (see `streams`).
+    pub stream_arns: BTreeMap<String, String>,
 }
 
 impl Live {
@@ -214,10 +217,11 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
         None => aws.account().await?,
     };
     // Event sources (issue 11): the mappings of the stack's functions, the referenced queues.
-    let (mappings, event_conflicts) =
+    let (mappings, event_conflicts, stream_arns) =
         events::read(aws, config, &live.resources, for_destroy).await?;
     live.resources.extend(mappings);
     live.conflicts.extend(event_conflicts);
+    live.stream_arns = stream_arns;
     if for_destroy {
         live.conflicts.clear();
     }

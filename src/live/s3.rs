@@ -4,7 +4,8 @@
 //! the stack's; a bucket the file names that does not exist is a conflict.
 
 use super::Conflict;
-use crate::aws::{Aws, code, describe};
+use crate::aws::Service::S3;
+use crate::aws::{Absent, Aws};
 use crate::config::StackConfig;
 use crate::config::events::EventConfig;
 use crate::model::Resource;
@@ -102,21 +103,13 @@ pub fn entry_of(bucket: &str, id: &str, e: &LambdaFunctionConfiguration) -> S3No
 
 /// The bucket's whole notification configuration; `None` when the bucket does not exist.
 pub async fn notification_configuration(aws: &Aws, bucket: &str) -> Result<Option<Configuration>> {
-    match aws
-        .read(
+    Ok(aws
+        .read_call(S3, "GetBucketNotificationConfiguration", bucket, || {
             aws.s3
                 .get_bucket_notification_configuration()
                 .bucket(bucket)
-                .send(),
-        )
+                .send()
+        })
         .await
-    {
-        Ok(c) => Ok(Some(c)),
-        Err(e) if matches!(code(&e), Some("NoSuchBucket" | "NotFound")) => Ok(None),
-        Err(e) => Err(describe(
-            format!("s3:GetBucketNotificationConfiguration {bucket}"),
-            &e,
-        )
-        .into()),
-    }
+        .found()?)
 }

@@ -7,8 +7,8 @@
 //! with `GetTopicAttributes`).
 
 use super::Conflict;
-use crate::aws::Service::Sns;
-use crate::aws::{Aws, code, describe, is_not_found};
+use crate::aws::Service::{Lambda, Sns};
+use crate::aws::{Absent, Aws};
 use crate::model::Resource;
 use crate::model_events::SnsSubscription;
 use anyhow::Result;
@@ -86,12 +86,14 @@ pub async fn read(
 /// `stackctl_sns-` and `stackctl_s3-` statements.
 async fn granted_topics(aws: &Aws, function: &str) -> Result<Vec<String>> {
     let policy = match aws
-        .read(aws.lambda.get_policy().function_name(function).send())
+        .read_call(Lambda, "GetPolicy", function, || {
+            aws.lambda.get_policy().function_name(function).send()
+        })
         .await
+        .found()?
     {
-        Ok(out) => out.policy.unwrap_or_default(),
-        Err(e) if is_not_found(&e) => return Ok(Vec::new()),
-        Err(e) => return Err(describe(format!("lambda:GetPolicy {function}"), &e).into()),
+        Some(out) => out.policy.unwrap_or_default(),
+        None => return Ok(Vec::new()),
     };
     let doc: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
     let statements = match &doc["Statement"] {
@@ -115,14 +117,13 @@ async fn granted_topics(aws: &Aws, function: &str) -> Result<Vec<String>> {
 }
 
 async fn topic_exists(aws: &Aws, topic: &str) -> Result<bool> {
-    match aws
-        .read(aws.sns.get_topic_attributes().topic_arn(topic).send())
+    Ok(aws
+        .read_call(Sns, "GetTopicAttributes", topic, || {
+            aws.sns.get_topic_attributes().topic_arn(topic).send()
+        })
         .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if is_not_found(&e) || code(&e) == Some("NotFound") => Ok(false),
-        Err(e) => Err(describe(format!("sns:GetTopicAttributes {topic}"), &e).into()),
-    }
+        .found()?
+        .is_some())
 }
 
 /// The function's subscriptions to `topic`; `None` when the topic does not exist.
@@ -134,21 +135,18 @@ pub async fn subscriptions(
     let mut mine = Vec::new();
     let mut token = None;
     loop {
-        let out = match aws
-            .read(
+        let Some(out) = aws
+            .read_call(Sns, "ListSubscriptionsByTopic", topic, || {
                 aws.sns
                     .list_subscriptions_by_topic()
                     .topic_arn(topic)
-                    .set_next_token(token.take())
-                    .send(),
-            )
+                    .set_next_token(token.clone())
+                    .send()
+            })
             .await
-        {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) || code(&e) == Some("NotFound") => return Ok(None),
-            Err(e) => {
-                return Err(describe(format!("sns:ListSubscriptionsByTopic {topic}"), &e).into());
-            }
+            .found()?
+        else {
+            return Ok(None);
         };
         mine.extend(
             out.subscriptions()

@@ -110,6 +110,9 @@ impl Resource {
                 put("logging", s.log_level.clone());
                 put("data_trace", s.data_trace.to_string());
                 put("metrics", s.metrics.to_string());
+                if let Some(t) = s.tracing {
+                    put("tracing", t.to_string());
+                }
                 tags(&mut a, &s.tags);
             }
             Resource::EventSourceMapping(m) => {

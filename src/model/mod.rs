@@ -187,6 +187,8 @@ pub struct Stage {
     pub log_level: String,
     pub data_trace: bool,
     pub metrics: bool,
+    /// `tracingEnabled` (X-Ray); `None`: `[api] tracing` unset, not managed (live is adopted).
+    pub tracing: Option<bool>,
     pub tags: Tags,
 }
 

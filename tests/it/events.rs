@@ -13,9 +13,16 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// The example, with its queue and topic renamed to ones only this test uses (not created yet).
+/// The example without its stream functions (streams.rs tests those: LocalStack 4.13 has no
+/// working DynamoDB or Kinesis), with its queue and topic renamed to ones only this test uses
+/// (not created yet).
 fn events_stack(emu: &Emulator, prefix: &str) -> (Stack, String) {
     let s = Stack::from_example(emu, "events", prefix);
+    let text = s.read_file();
+    let cut = text
+        .find(crate::streams::STREAMS_SECTION)
+        .expect("the example's stream functions");
+    s.write_file(&text[..cut]);
     let queue = format!("{}-jobs", s.name);
     s.edit("queue = \"jobs\"", &format!("queue = \"{queue}\""));
     s.edit(
@@ -736,3 +743,81 @@ async fn lost_mapping_response_and_late_permissions_make_one_mapping() {
         .await
         .unwrap();
 }
+
+on_both!(
+    stage_tracing_follows_the_file_only_when_it_sets_it,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "evxray");
+        s.edit("logging = \"INFO\"\n", "");
+        s.apply();
+        let apis = tagged_apis(&emu, &s.name).await;
+        let api = apis[0].clone();
+        let gw = emu.apigw().await;
+        let traced = || async {
+            gw.get_stage()
+                .rest_api_id(&api)
+                .stage_name("prod")
+                .send()
+                .await
+                .unwrap()
+                .tracing_enabled()
+        };
+        assert!(!traced().await);
+
+        // Without `[api] tracing` the stage's tracing is not the file's: turned on by hand, it
+        // stays on and the plan does not mention it.
+        gw.update_stage()
+            .rest_api_id(&api)
+            .stage_name("prod")
+            .patch_operations(
+                aws_sdk_apigateway::types::PatchOperation::builder()
+                    .op(aws_sdk_apigateway::types::Op::Replace)
+                    .path("/tracingEnabled")
+                    .value("true")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(traced().await);
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        assert!(noop.writes().is_empty(), "{:?}", noop.writes());
+
+        // Set, the file is the truth: false turns it off, true on, each one UpdateStage.
+        for (value, before) in [("false", "true"), ("true", "false")] {
+            let text = s.read_file();
+            let text = match text.find("tracing = ") {
+                Some(_) => text.replace(
+                    &format!("tracing = {before}"),
+                    &format!("tracing = {value}"),
+                ),
+                None => text.replace(
+                    "stage = \"prod\"\n",
+                    &format!("stage = \"prod\"\ntracing = {value}\n"),
+                ),
+            };
+            s.write_file(&text);
+            let plan = s.ok(&["plan", "--color", "never"]);
+            assert!(
+                plan.stdout()
+                    .contains(&format!("tracing   {before} → {value}")),
+                "{}",
+                plan.all()
+            );
+            assert_eq!(s.plan_steps(), ["update stage prod"]);
+            let applied = s.apply();
+            assert_eq!(
+                applied.writes(),
+                ["API Gateway:UpdateStage"],
+                "{}",
+                applied.all()
+            );
+            assert_eq!(traced().await, value == "true");
+        }
+        let noop = s.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(noop.code(), 0, "{}", noop.all());
+        assert!(noop.writes().is_empty(), "{:?}", noop.writes());
+        s.destroy();
+    }
+);

@@ -27,3 +27,4 @@ mod proxy;
 mod readme;
 mod security;
 mod smoke;
+mod streams;

@@ -81,6 +81,13 @@ impl Emulator {
     pub async fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.sdk_config().await)
     }
+    /// The tables and streams stackctl only references (streams.rs).
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config().await)
+    }
+    pub async fn kinesis(&self) -> aws_sdk_kinesis::Client {
+        aws_sdk_kinesis::Client::new(&self.sdk_config().await)
+    }
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&self.sdk_config().await)

@@ -192,6 +192,7 @@ impl Validator {
             logging: a.logging.as_ref().map_or(LogLevel::Off, |l| *l.get_ref()),
             data_trace: a.data_trace.unwrap_or(false),
             metrics: a.metrics.unwrap_or(false),
+            tracing: a.tracing,
             log_retention_days: a.log_retention_days.as_ref().map_or(30, |r| {
                 self.retention(r);
                 *r.get_ref() as i32
