@@ -9,7 +9,7 @@
 
 use super::Ctx;
 use crate::aws::Service::Lambda;
-use crate::aws::retry::{after_failure, retry};
+use crate::aws::retry::{Backoff, retry, retry_wait};
 use crate::aws::{Absent, AwsError};
 use crate::diff::Action;
 use crate::live::events::{mapping_of, mappings_of};
@@ -82,9 +82,8 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
         return update(ctx, m, &existing).await;
     }
     let lambda = &ctx.aws.lambda;
-    let start = Instant::now();
-    let mut attempt = 1;
-    let mut delay = Duration::from_millis(500);
+    let mut propagation = Backoff::within(PERMISSION_PROPAGATION);
+    let mut failures = Backoff::attempts(CREATE_ATTEMPTS);
     let target = format!("{} ← {}", m.function, m.source_arn);
     loop {
         // Whether the failure is worth another attempt needs the SDK's error (transport or
@@ -120,7 +119,7 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
                 async move {
                     let sent = sent.await;
                     if let Err(e) = &sent {
-                        retry_in.set(after_failure(e, attempt));
+                        retry_in.set(retry_wait(e));
                     }
                     sent
                 }
@@ -141,17 +140,15 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
             wait_settled(ctx, &existing, false).await?;
             return update(ctx, m, &existing).await;
         }
-        if err.is_permission_not_ready() && start.elapsed() + delay < PERMISSION_PROPAGATION {
-            tokio::time::sleep(delay.mul_f64(1.0 + fastrand::f64() * 0.5)).await;
-            delay = (delay * 2).min(Duration::from_secs(10));
+        if err.is_permission_not_ready()
+            && let Some(wait) = propagation.next_wait()
+        {
+            tokio::time::sleep(wait).await;
             continue;
         }
-        match retry_in.get() {
-            Some(wait) if attempt < CREATE_ATTEMPTS => {
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            _ => return Err(err.into()),
+        match failures.after(retry_in.get()) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(err.into()),
         }
     }
 }

@@ -7,7 +7,7 @@
 use super::Ctx;
 use crate::aws::Absent;
 use crate::aws::Service::Sns;
-use crate::aws::retry::after_failure;
+use crate::aws::retry::{Backoff, retry_wait};
 use crate::diff::Action;
 use crate::live::sns_subscriptions;
 use crate::model::Resource;
@@ -45,7 +45,7 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
     if let Some(existing) = find(ctx, s).await? {
         return set_filter(ctx, s, &existing).await;
     }
-    let mut attempt = 1;
+    let mut failures = Backoff::attempts(SUBSCRIBE_ATTEMPTS);
     let target = format!("{} → {}", s.topic_arn, s.function);
     loop {
         // Whether the failure is worth another attempt needs the SDK's error: decided as it fails.
@@ -76,7 +76,7 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
                 async move {
                     let sent = sent.await;
                     if let Err(e) = &sent {
-                        retry_in.set(after_failure(e, attempt));
+                        retry_in.set(retry_wait(e));
                     }
                     sent
                 }
@@ -89,12 +89,9 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
         if let Some(existing) = find(ctx, s).await? {
             return set_filter(ctx, s, &existing).await;
         }
-        match retry_in.get() {
-            Some(wait) if attempt < SUBSCRIBE_ATTEMPTS => {
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            _ => return Err(err.into()),
+        match failures.after(retry_in.get()) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(err.into()),
         }
     }
 }

@@ -131,7 +131,13 @@ impl Backoff {
     /// connections and timeouts take the next wait; client errors, hard quotas
     /// (`LimitExceededException`) and a refused connection are final.
     pub fn after_failure<E>(&mut self, err: &SdkError<E, HttpResponse>) -> Option<Duration> {
-        let wait = retry_wait(err)?;
+        self.after(retry_wait(err))
+    }
+
+    /// [`Backoff::after_failure`] with the failure already classified by [`retry_wait`] (for a
+    /// call whose SDK error is only seen inside the call wrapper).
+    pub fn after(&mut self, verdict: Option<Option<Duration>>) -> Option<Duration> {
+        let wait = verdict?;
         let next = self.next_wait()?;
         Some(wait.unwrap_or(next))
     }
@@ -139,7 +145,7 @@ impl Backoff {
 
 /// Whether a call sent with SDK retries off is worth sending again: `None` if not; `Some(None)`
 /// after the backoff's next wait; `Some(Some(d))` after `d`, as the server asked.
-fn retry_wait<E>(err: &SdkError<E, HttpResponse>) -> Option<Option<Duration>> {
+pub fn retry_wait<E>(err: &SdkError<E, HttpResponse>) -> Option<Option<Duration>> {
     let response = match err {
         SdkError::ServiceError(e) => e.raw(),
         SdkError::ResponseError(e) => e.raw(),
@@ -164,16 +170,6 @@ fn retry_wait<E>(err: &SdkError<E, HttpResponse>) -> Option<Option<Duration>> {
         Decision::Default if status == 429 || status >= 500 => Some(None),
         Decision::Default => None,
     }
-}
-
-/// [`Backoff::after_failure`] for loops that count attempts themselves (`attempt` from 1), kept
-/// for `apply/events.rs` and `apply/sns.rs` until they hold a [`Backoff`].
-pub fn after_failure<E>(err: &SdkError<E, HttpResponse>, attempt: u32) -> Option<Duration> {
-    let mut backoff = Backoff::attempts(u32::MAX);
-    for _ in 1..attempt.min(8) {
-        backoff.next_wait();
-    }
-    backoff.after_failure(err)
 }
 
 /// How long to wait before sending a throttled call again.
