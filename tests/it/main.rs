@@ -25,5 +25,6 @@ mod ownership;
 mod platform;
 mod proxy;
 mod readme;
+mod runtimes;
 mod security;
 mod smoke;
