@@ -2,8 +2,9 @@
 //! `validate` refuses offline what AWS would refuse part-way through an apply.
 //!
 //! Sources (checked 2026-12-01; AWS changes these tables, keep them current):
-//! - Lambda runtimes and deprecations: <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html>
-//!   (dates as mirrored by tflint-ruleset-aws `aws_lambda_function_deprecated_runtime`).
+//! - Lambda runtimes and their deprecation, block-create and block-update dates:
+//!   <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html> (see [`RUNTIMES`] for
+//!   the scrape the dates come from; what they mean for a stack: [`super::lifecycle`]).
 //! - Handlers: the per-language "Define Lambda function handler" pages of the Lambda guide.
 //! - Reserved environment variables and the 4 KB total:
 //!   <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html>,
