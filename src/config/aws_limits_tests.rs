@@ -41,6 +41,7 @@ fn every_runtime_aws_accepts_today_validates() {
         ("dotnet10", "Api::Api.Function::Handler"),
         ("dotnet8", "Api::Api.Function::Handler"),
         ("dotnet8", "Api"),
+        ("ruby4.0", "function.handler"),
         ("ruby3.4", "function.handler"),
         ("ruby3.3", "lib/function.handler"),
         ("ruby3.2", "function.handler"),
