@@ -150,16 +150,27 @@ pub fn runtime_lifecycle(
 ) -> Result<Vec<Diagnostic>> {
     use crate::config::lifecycle::{self, Intent};
     use crate::diff::Action;
+    use crate::model::Resource;
     let intent = |key: &str| {
         let name = config.function_name(key);
         let step = plan
             .steps
             .iter()
             .find(|s| s.kind == crate::model::Kind::Function && s.name == name);
-        match step.map(|s| s.action) {
-            Some(Action::Create | Action::Replace) => Intent::Create,
-            Some(Action::Update) => Intent::Update,
-            Some(Action::Delete) | None => Intent::Unchanged,
+        match step.map(|s| (s.action, s.live.as_ref(), s.desired.as_ref())) {
+            Some((Action::Create | Action::Replace, ..)) => Intent::Create,
+            Some((Action::Update, live, Some(Resource::Function(f)))) => {
+                let live = match live {
+                    Some(Resource::Function(l)) => Some(l),
+                    _ => None,
+                };
+                match plan::function_updates(live, f) {
+                    (false, false) => Intent::Unchanged,
+                    _ => Intent::Update,
+                }
+            }
+            Some((Action::Update, ..)) => Intent::Update,
+            Some((Action::Delete, ..)) | None => Intent::Unchanged,
         }
     };
     let found = lifecycle::check(config, today, intent);
