@@ -255,7 +255,7 @@ def bench_build(binary, runs, rows, work):
         for i in range(runs):
             d = work / f"build-{fn}-{i}"
             shutil.copytree(ROOT / "tests/fixtures/deps", d)
-            runtime = "python3.11" if fn == "py" else "nodejs20.x"
+            runtime = "python3.11" if fn == "py" else "nodejs24.x"
             handler = "app.handler" if fn == "py" else "index.handler"
             (d / "stack.toml").write_text(
                 f'[stack]\nname = "benchbuild"\n[functions.{fn}]\nruntime = "{runtime}"\nhandler = "{handler}"\nsource = "{fn}"\n'

@@ -139,6 +139,47 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
     })
 }
 
+/// The runtime lifecycle checks ([`crate::config::lifecycle`]) against what `plan` does to each
+/// function on `today`: a function it would create on a runtime Lambda no longer creates, or
+/// update on one Lambda no longer updates, refuses the plan (a [`ConfigError`] at the
+/// `runtime` line); deprecated runtimes come back as warnings to show.
+pub fn runtime_lifecycle(
+    config: &StackConfig,
+    plan: &Plan,
+    today: &str,
+) -> Result<Vec<Diagnostic>> {
+    use crate::config::lifecycle::{self, Intent};
+    use crate::diff::Action;
+    use crate::model::Resource;
+    let intent = |key: &str| {
+        let name = config.function_name(key);
+        let step = plan
+            .steps
+            .iter()
+            .find(|s| s.kind == crate::model::Kind::Function && s.name == name);
+        match step.map(|s| (s.action, s.live.as_ref(), s.desired.as_ref())) {
+            Some((Action::Create | Action::Replace, ..)) => Intent::Create,
+            Some((Action::Update, live, Some(Resource::Function(f)))) => {
+                let live = match live {
+                    Some(Resource::Function(l)) => Some(l),
+                    _ => None,
+                };
+                match plan::function_updates(live, f) {
+                    (false, false) => Intent::Unchanged,
+                    _ => Intent::Update,
+                }
+            }
+            Some((Action::Update, ..)) => Intent::Update,
+            Some((Action::Delete, ..)) | None => Intent::Unchanged,
+        }
+    };
+    let found = lifecycle::check(config, today, intent);
+    if !found.errors.is_empty() {
+        return Err(ConfigError::new(&config.path, &config.text, found.errors).into());
+    }
+    Ok(found.warnings)
+}
+
 /// The file's layers exist, suit their functions and fit the unzipped limit (see
 /// [`live::layers::check`]); no call when no function has layers.
 async fn check_layers(

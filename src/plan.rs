@@ -3,7 +3,7 @@
 
 use crate::diff::{Action, AttrChange, Change};
 use crate::live::{Conflict, Ids};
-use crate::model::{Address, Kind, Resource};
+use crate::model::{Address, Function, Kind, Resource};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,6 +54,24 @@ pub fn changed<'a, T, V: PartialEq>(
     field: impl Fn(&'a T) -> V,
 ) -> bool {
     live.is_none_or(|l| field(l) != field(desired))
+}
+
+/// Which of Lambda's update calls a function's change needs: (`UpdateFunctionConfiguration`,
+/// `UpdateFunctionCode`; the instruction set changes only with code). Tags alone need neither
+/// (`TagResource`). Apply sends exactly these calls, and the runtime lifecycle checks count
+/// either as an update Lambda blocks on a retired runtime.
+pub fn function_updates(live: Option<&Function>, f: &Function) -> (bool, bool) {
+    let configuration = changed(live, f, |f| &f.runtime)
+        || changed(live, f, |f| &f.handler)
+        || changed(live, f, |f| f.memory_mb)
+        || changed(live, f, |f| f.timeout_s)
+        || changed(live, f, |f| &f.description)
+        || changed(live, f, |f| &f.role_arn)
+        || changed(live, f, |f| &f.environment)
+        || changed(live, f, |f| &f.layers)
+        || changed(live, f, |f| f.tracing);
+    let code = changed(live, f, |f| &f.code_sha256) || changed(live, f, |f| &f.architecture);
+    (configuration, code)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -181,3 +181,24 @@ fn stage_tracing_is_managed_only_when_the_file_sets_it() {
     }
     assert!(plan(&[with(Some(true))], &[with(Some(true))]).is_empty());
 }
+
+#[test]
+fn function_updates_names_the_lambda_calls_a_change_needs() {
+    let live = crate::model::fixtures::function("s-f");
+    let with = |edit: fn(&mut Function)| {
+        let mut f = live.clone();
+        edit(&mut f);
+        function_updates(Some(&live), &f)
+    };
+    assert_eq!(with(|_| {}), (false, false));
+    // TagResource only: not an update Lambda blocks on a retired runtime.
+    assert_eq!(with(|f| f.tags.clear()), (false, false));
+    assert_eq!(with(|f| f.memory_mb = 256), (true, false));
+    assert_eq!(with(|f| f.runtime = "python3.13".into()), (true, false));
+    assert_eq!(with(|f| f.code_sha256 = "y".into()), (false, true));
+    assert_eq!(
+        with(|f| f.architecture = Architecture::Arm64),
+        (false, true)
+    );
+    assert_eq!(function_updates(None, &live), (true, true));
+}

@@ -169,15 +169,7 @@ async fn wait_updated(ctx: &Ctx, name: &str) -> Result<()> {
 
 async fn update(ctx: &Ctx, step: &Step, live: Option<&Function>, f: &Function) -> Result<()> {
     let lambda = &ctx.aws.lambda;
-    let config_changed = changed(live, f, |f| &f.runtime)
-        || changed(live, f, |f| &f.handler)
-        || changed(live, f, |f| f.memory_mb)
-        || changed(live, f, |f| f.timeout_s)
-        || changed(live, f, |f| &f.description)
-        || changed(live, f, |f| &f.role_arn)
-        || changed(live, f, |f| &f.environment)
-        || changed(live, f, |f| &f.layers)
-        || changed(live, f, |f| f.tracing);
+    let (config_changed, code_changed) = crate::plan::function_updates(live, f);
     if config_changed {
         let revision = ctx.revision(&f.name);
         retry(
@@ -198,7 +190,7 @@ async fn update(ctx: &Ctx, step: &Step, live: Option<&Function>, f: &Function) -
         wait_updated(ctx, &f.name).await?;
     }
     // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
-    if changed(live, f, |f| &f.code_sha256) || changed(live, f, |f| &f.architecture) {
+    if code_changed {
         let zip = zip(step)?;
         let revision = ctx.revision(&f.name);
         retry(SETTLE, AwsError::is_busy, || {

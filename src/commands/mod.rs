@@ -117,14 +117,18 @@ fn build(g: &Global, p: &Printer, args: &crate::cli::BuildArgs) -> Result<Status
 fn validate(g: &Global, p: &Printer) -> Result<Status> {
     let text = std::fs::read_to_string(&g.file).unwrap_or_default();
     let envs = StackConfig::environments(&text);
+    let today = crate::config::lifecycle::today()?;
     if env(g).is_some() || envs.is_empty() {
         let config = load(g)?;
+        runtimes_offline(p, &config, &today)?;
         p.result(&Valid::of(g, &config))?;
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
     for env in &envs {
-        match StackConfig::load_env(&g.file, Some(env)) {
+        match StackConfig::load_env(&g.file, Some(env))
+            .and_then(|config| runtimes_offline(p, &config, &today).map(|()| config))
+        {
             Ok(config) => p.result(&Valid::of(g, &config))?,
             Err(e) => {
                 p.error(&e);
@@ -140,6 +144,34 @@ fn validate(g: &Global, p: &Printer) -> Result<Status> {
         );
     }
     Ok(Status::Ok)
+}
+
+/// The runtime lifecycle checks offline, every function taken as new (see
+/// [`crate::config::lifecycle::Intent::Unknown`]): errors refuse, warnings are shown.
+fn runtimes_offline(p: &Printer, config: &StackConfig, today: &str) -> Result<()> {
+    use crate::config::{ConfigError, lifecycle};
+    let found = lifecycle::check(config, today, |_| lifecycle::Intent::Unknown);
+    if !found.errors.is_empty() {
+        return Err(ConfigError::new(&config.path, &config.text, found.errors).into());
+    }
+    p.warnings(&ConfigError::new(
+        &config.path,
+        &config.text,
+        found.warnings,
+    ));
+    Ok(())
+}
+
+/// Shows the runtime warnings of a plan, or refuses it (see [`engine::runtime_lifecycle`]).
+fn runtimes_planned(p: &Printer, config: &StackConfig, plan: &Plan) -> Result<()> {
+    let today = crate::config::lifecycle::today()?;
+    let warnings = engine::runtime_lifecycle(config, plan, &today)?;
+    p.warnings(&crate::config::ConfigError::new(
+        &config.path,
+        &config.text,
+        warnings,
+    ));
+    Ok(())
 }
 
 /// `stackctl validate`'s result for one file (and environment): what it declares.
@@ -191,6 +223,7 @@ async fn plan(g: &Global, p: &Printer, args: &PlanArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
     let plan = engine::make_plan(&aws, &config, false).await?;
+    runtimes_planned(p, &config, &plan)?;
     p.json(args.json).result(&render::PlanView(&plan))?;
     refuse_conflicts(p, &plan)?;
     if let Some(out) = &args.out {
@@ -264,6 +297,7 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
     let fresh = engine::make_plan(&aws, &config, false).await?;
+    runtimes_planned(p, &config, &fresh)?;
     refuse_conflicts(p, &fresh)?;
     let plan = match &args.plan_file {
         Some(path) => {

@@ -2,8 +2,9 @@
 //! `validate` refuses offline what AWS would refuse part-way through an apply.
 //!
 //! Sources (checked 2026-12-01; AWS changes these tables, keep them current):
-//! - Lambda runtimes and deprecations: <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html>
-//!   (dates as mirrored by tflint-ruleset-aws `aws_lambda_function_deprecated_runtime`).
+//! - Lambda runtimes and their deprecation, block-create and block-update dates:
+//!   <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html> (see [`RUNTIMES`] for
+//!   the scrape the dates come from; what they mean for a stack: [`super::lifecycle`]).
 //! - Handlers: the per-language "Define Lambda function handler" pages of the Lambda guide.
 //! - Reserved environment variables and the 4 KB total:
 //!   <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html>,
@@ -13,14 +14,29 @@
 use super::Diagnostic;
 use toml::Spanned;
 
-/// Whether Lambda takes a runtime for a new function today.
+/// A runtime's lifecycle dates (`YYYY-MM-DD`, UTC), the three columns of the Lambda guide's
+/// runtime tables: "Deprecation date" (end of support: no more patches), "Block function
+/// create" (`CreateFunction` refused on and after it) and "Block function update"
+/// (`UpdateFunctionCode` / `UpdateFunctionConfiguration` refused on and after it, except an
+/// update that moves the function to a supported runtime).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuntimeStatus {
-    /// Accepted by `CreateFunction`; `deprecated` is the end of standard support (`YYYY-MM-DD`)
-    /// when AWS has announced it.
-    Supported { deprecated: Option<&'static str> },
-    /// Deprecated on that date (`YYYY-MM-DD`) and refused by `CreateFunction` since.
-    Refused { deprecated: &'static str },
+pub struct Lifecycle {
+    pub deprecated: &'static str,
+    pub block_create: &'static str,
+    pub block_update: &'static str,
+}
+
+/// Where a runtime stands on a given day, from its [`Lifecycle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Before its deprecation date.
+    Supported,
+    /// Deprecated, but Lambda still creates and updates functions with it.
+    Deprecated,
+    /// Lambda refuses to create functions with it; existing ones can still be updated.
+    CreateBlocked,
+    /// Lambda refuses to create or update functions with it.
+    UpdateBlocked,
 }
 
 /// How a runtime's handler string is formed.
@@ -40,141 +56,119 @@ pub enum HandlerFormat {
 #[derive(Debug, Clone, Copy)]
 pub struct Runtime {
     pub id: &'static str,
-    pub status: RuntimeStatus,
+    pub lifecycle: Lifecycle,
     pub handler: HandlerFormat,
-    /// What to move to when this one is deprecated or refused.
+    /// What to move to once this one is deprecated: the newest runtime of its language.
     pub successor: Option<&'static str>,
 }
 
-const fn supported(
+impl Runtime {
+    /// The runtime's phase on `today` (`YYYY-MM-DD`; such strings order as their dates do).
+    pub fn phase(&self, today: &str) -> Phase {
+        let l = &self.lifecycle;
+        if today >= l.block_update {
+            Phase::UpdateBlocked
+        } else if today >= l.block_create {
+            Phase::CreateBlocked
+        } else if today >= l.deprecated {
+            Phase::Deprecated
+        } else {
+            Phase::Supported
+        }
+    }
+}
+
+/// Where AWS published no block date. It lists `dotnet7` and `dotnet5.0` (container-image
+/// runtimes) with a deprecation date only; its runtime support policy says deprecated runtimes
+/// "stop supporting creation of new functions and updates of existing functions", so the table
+/// takes both blocks to start on the deprecation date.
+const NO_BLOCK_DATE: &str = "";
+
+const fn or_deprecated(date: &'static str, deprecated: &'static str) -> &'static str {
+    if date.is_empty() { deprecated } else { date }
+}
+
+const fn rt(
     id: &'static str,
-    deprecated: Option<&'static str>,
+    [deprecated, block_create, block_update]: [&'static str; 3],
     handler: HandlerFormat,
     successor: Option<&'static str>,
 ) -> Runtime {
     Runtime {
         id,
-        status: RuntimeStatus::Supported { deprecated },
+        lifecycle: Lifecycle {
+            deprecated,
+            block_create: or_deprecated(block_create, deprecated),
+            block_update: or_deprecated(block_update, deprecated),
+        },
         handler,
         successor,
     }
 }
 
-const fn refused(
-    id: &'static str,
-    deprecated: &'static str,
-    handler: HandlerFormat,
-    successor: &'static str,
-) -> Runtime {
-    Runtime {
-        id,
-        status: RuntimeStatus::Refused { deprecated },
-        handler,
-        successor: Some(successor),
-    }
-}
-
 use HandlerFormat::{Any, DotnetMethod, FileFunction, JavaClass};
 
-/// Every runtime identifier Lambda knows, supported or refused for new functions.
+/// Every runtime identifier Lambda knows: `[deprecation, block create, block update]` and the
+/// successor to name in messages.
+///
+/// Source of every date: the Lambda guide's "Lambda runtimes" page
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html>, its "Supported
+/// runtimes" and "Deprecated runtimes" tables), as scraped from that page on 2026-07-31 by
+/// tflint-ruleset-aws (`rules/lambda_deprecated_runtime/deprecated_runtimes.json`, commit
+/// e439f77). On it AWS postponed the blocks of every runtime deprecated from mid-2024 on to
+/// 2027-02-01 (create) and 2027-03-03 (update), and calls future dates planning estimates:
+/// re-check the page when one nears. Before 2021 AWS blocked creation before deprecation
+/// (nodejs4.3, nodejs4.3-edge, nodejs6.10, nodejs8.10, dotnetcore2.0): kept as published.
+#[rustfmt::skip]
 pub const RUNTIMES: &[Runtime] = &[
-    supported("nodejs24.x", None, FileFunction, None),
-    supported(
-        "nodejs22.x",
-        Some("2027-04-30"),
-        FileFunction,
-        Some("nodejs24.x"),
-    ),
-    supported(
-        "nodejs20.x",
-        Some("2026-04-30"),
-        FileFunction,
-        Some("nodejs22.x"),
-    ),
-    supported(
-        "nodejs18.x",
-        Some("2025-09-01"),
-        FileFunction,
-        Some("nodejs22.x"),
-    ),
-    refused("nodejs16.x", "2024-06-12", FileFunction, "nodejs22.x"),
-    refused("nodejs14.x", "2023-12-04", FileFunction, "nodejs22.x"),
-    refused("nodejs12.x", "2023-03-31", FileFunction, "nodejs22.x"),
-    refused("nodejs10.x", "2021-07-30", FileFunction, "nodejs22.x"),
-    refused("nodejs8.10", "2020-03-06", FileFunction, "nodejs22.x"),
-    refused("nodejs6.10", "2019-08-12", FileFunction, "nodejs22.x"),
-    refused("nodejs4.3", "2020-03-05", FileFunction, "nodejs22.x"),
-    refused("nodejs4.3-edge", "2020-03-05", FileFunction, "nodejs22.x"),
-    refused("nodejs", "2016-10-31", FileFunction, "nodejs22.x"),
-    supported("python3.14", None, FileFunction, None),
-    supported(
-        "python3.13",
-        Some("2029-06-30"),
-        FileFunction,
-        Some("python3.14"),
-    ),
-    supported(
-        "python3.12",
-        Some("2028-10-31"),
-        FileFunction,
-        Some("python3.13"),
-    ),
-    supported(
-        "python3.11",
-        Some("2026-06-30"),
-        FileFunction,
-        Some("python3.13"),
-    ),
-    supported(
-        "python3.10",
-        Some("2026-06-30"),
-        FileFunction,
-        Some("python3.13"),
-    ),
-    supported(
-        "python3.9",
-        Some("2025-12-15"),
-        FileFunction,
-        Some("python3.13"),
-    ),
-    refused("python3.8", "2024-10-14", FileFunction, "python3.13"),
-    refused("python3.7", "2023-12-04", FileFunction, "python3.13"),
-    refused("python3.6", "2022-07-18", FileFunction, "python3.13"),
-    refused("python2.7", "2021-07-15", FileFunction, "python3.13"),
-    supported("java25", None, JavaClass, None),
-    supported("java21", Some("2029-06-30"), JavaClass, Some("java25")),
-    supported("java17", Some("2026-06-30"), JavaClass, Some("java21")),
-    supported("java11", Some("2026-06-30"), JavaClass, Some("java21")),
-    supported("java8.al2", Some("2026-06-30"), JavaClass, Some("java21")),
-    refused("java8", "2024-01-08", JavaClass, "java21"),
-    supported("dotnet10", None, DotnetMethod, None),
-    supported(
-        "dotnet8",
-        Some("2026-11-10"),
-        DotnetMethod,
-        Some("dotnet10"),
-    ),
-    refused("dotnet7", "2024-05-14", DotnetMethod, "dotnet8"),
-    refused("dotnet6", "2024-11-12", DotnetMethod, "dotnet8"),
-    refused("dotnet5.0", "2022-05-10", DotnetMethod, "dotnet8"),
-    refused("dotnetcore3.1", "2023-04-03", DotnetMethod, "dotnet8"),
-    refused("dotnetcore2.1", "2022-01-05", DotnetMethod, "dotnet8"),
-    refused("dotnetcore2.0", "2019-05-30", DotnetMethod, "dotnet8"),
-    refused("dotnetcore1.0", "2019-07-27", DotnetMethod, "dotnet8"),
-    supported("ruby3.4", Some("2028-03-31"), FileFunction, None),
-    supported("ruby3.3", Some("2027-03-31"), FileFunction, Some("ruby3.4")),
-    supported("ruby3.2", Some("2026-03-31"), FileFunction, Some("ruby3.4")),
-    refused("ruby2.7", "2023-11-27", FileFunction, "ruby3.4"),
-    refused("ruby2.5", "2021-07-30", FileFunction, "ruby3.4"),
-    refused("go1.x", "2024-01-08", Any, "provided.al2023"),
-    supported("provided.al2023", Some("2029-06-30"), Any, None),
-    supported(
-        "provided.al2",
-        Some("2026-06-30"),
-        Any,
-        Some("provided.al2023"),
-    ),
-    refused("provided", "2024-01-08", Any, "provided.al2023"),
+    rt("nodejs24.x",     ["2028-04-30", "2028-06-01", "2028-07-01"], FileFunction, None),
+    rt("nodejs22.x",     ["2027-04-30", "2027-06-01", "2027-07-01"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs20.x",     ["2026-04-30", "2027-02-01", "2027-03-03"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs18.x",     ["2025-09-01", "2027-02-01", "2027-03-03"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs16.x",     ["2024-06-12", "2027-02-01", "2027-03-03"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs14.x",     ["2023-12-04", "2024-01-09", "2027-03-03"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs12.x",     ["2023-03-31", "2023-03-31", "2023-04-30"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs10.x",     ["2021-07-30", "2021-07-30", "2022-02-14"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs8.10",     ["2020-03-06", "2020-02-04", "2020-03-06"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs6.10",     ["2019-08-12", "2019-07-12", "2019-08-12"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs4.3",      ["2020-03-05", "2020-02-03", "2020-03-05"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs4.3-edge", ["2020-03-05", "2019-03-31", "2019-04-30"], FileFunction, Some("nodejs24.x")),
+    rt("nodejs",         ["2016-08-30", "2016-09-30", "2016-10-31"], FileFunction, Some("nodejs24.x")),
+    rt("python3.14",     ["2029-06-30", "2029-07-31", "2029-08-31"], FileFunction, None),
+    rt("python3.13",     ["2029-06-30", "2029-07-31", "2029-08-31"], FileFunction, Some("python3.14")),
+    rt("python3.12",     ["2028-10-31", "2028-11-30", "2029-01-10"], FileFunction, Some("python3.13")),
+    rt("python3.11",     ["2027-06-30", "2027-07-31", "2027-08-31"], FileFunction, Some("python3.13")),
+    rt("python3.10",     ["2026-10-31", "2027-02-01", "2027-03-03"], FileFunction, Some("python3.13")),
+    rt("python3.9",      ["2025-12-15", "2027-02-01", "2027-03-03"], FileFunction, Some("python3.13")),
+    rt("python3.8",      ["2024-10-14", "2027-02-01", "2027-03-03"], FileFunction, Some("python3.13")),
+    rt("python3.7",      ["2023-12-04", "2024-01-09", "2027-03-03"], FileFunction, Some("python3.13")),
+    rt("python3.6",      ["2022-07-18", "2022-07-18", "2022-08-29"], FileFunction, Some("python3.13")),
+    rt("python2.7",      ["2021-07-15", "2021-07-15", "2022-05-30"], FileFunction, Some("python3.13")),
+    rt("java25",         ["2029-06-30", "2029-07-31", "2029-08-31"], JavaClass, None),
+    rt("java21",         ["2029-06-30", "2029-07-31", "2029-08-31"], JavaClass, Some("java25")),
+    rt("java17",         ["2027-06-30", "2027-07-31", "2027-08-31"], JavaClass, Some("java21")),
+    rt("java11",         ["2027-06-30", "2027-07-31", "2027-08-31"], JavaClass, Some("java21")),
+    rt("java8.al2",      ["2027-06-30", "2027-07-31", "2027-08-31"], JavaClass, Some("java21")),
+    rt("java8",          ["2024-01-08", "2024-02-08", "2027-03-03"], JavaClass, Some("java21")),
+    rt("dotnet10",       ["2028-11-14", "2028-12-14", "2029-01-15"], DotnetMethod, None),
+    rt("dotnet8",        ["2026-11-10", "2027-02-01", "2027-03-03"], DotnetMethod, Some("dotnet10")),
+    rt("dotnet7",        ["2024-05-14", NO_BLOCK_DATE, NO_BLOCK_DATE], DotnetMethod, Some("dotnet10")),
+    rt("dotnet6",        ["2024-12-20", "2027-02-01", "2027-03-03"], DotnetMethod, Some("dotnet10")),
+    rt("dotnet5.0",      ["2022-05-10", NO_BLOCK_DATE, NO_BLOCK_DATE], DotnetMethod, Some("dotnet10")),
+    rt("dotnetcore3.1",  ["2023-04-03", "2023-04-03", "2023-05-03"], DotnetMethod, Some("dotnet10")),
+    rt("dotnetcore2.1",  ["2022-01-05", "2022-01-05", "2022-04-13"], DotnetMethod, Some("dotnet10")),
+    rt("dotnetcore2.0",  ["2019-05-30", "2019-04-30", "2019-05-30"], DotnetMethod, Some("dotnet10")),
+    rt("dotnetcore1.0",  ["2019-06-27", "2019-06-30", "2019-07-30"], DotnetMethod, Some("dotnet10")),
+    rt("ruby4.0",        ["2029-03-31", "2029-04-30", "2029-05-31"], FileFunction, None),
+    rt("ruby3.4",        ["2028-03-31", "2028-04-30", "2028-05-31"], FileFunction, Some("ruby4.0")),
+    rt("ruby3.3",        ["2027-03-31", "2027-04-30", "2027-05-31"], FileFunction, Some("ruby4.0")),
+    rt("ruby3.2",        ["2026-03-31", "2027-02-01", "2027-03-03"], FileFunction, Some("ruby4.0")),
+    rt("ruby2.7",        ["2023-12-07", "2024-01-09", "2027-03-03"], FileFunction, Some("ruby4.0")),
+    rt("ruby2.5",        ["2021-07-30", "2021-07-30", "2022-03-31"], FileFunction, Some("ruby4.0")),
+    rt("go1.x",          ["2024-01-08", "2024-02-08", "2027-03-03"], Any, Some("provided.al2023")),
+    rt("provided.al2023", ["2029-06-30", "2029-07-31", "2029-08-31"], Any, None),
+    rt("provided.al2",   ["2026-07-31", "2027-02-01", "2027-03-03"], Any, Some("provided.al2023")),
+    rt("provided",       ["2024-01-08", "2024-02-08", "2027-03-03"], Any, Some("provided.al2023")),
 ];
 
 /// The table's entry for a runtime identifier, if Lambda knows it.
@@ -182,11 +176,11 @@ pub fn runtime(id: &str) -> Option<&'static Runtime> {
     RUNTIMES.iter().find(|r| r.id == id)
 }
 
-/// The identifiers `CreateFunction` accepts, newest first per language, for hints.
-pub fn supported_runtimes() -> Vec<&'static str> {
+/// The newest runtime of each language (the ones without a successor), for hints.
+pub fn newest_runtimes() -> Vec<&'static str> {
     RUNTIMES
         .iter()
-        .filter(|r| matches!(r.status, RuntimeStatus::Supported { .. }))
+        .filter(|r| r.successor.is_none())
         .map(|r| r.id)
         .collect()
 }
@@ -286,8 +280,9 @@ pub const NAME_MAX: usize = 64;
 /// API Gateway's default quota of resources per REST API (raisable on request).
 pub const API_RESOURCES_MAX: usize = 300;
 
-/// The runtime must be one Lambda takes for a new function today, and the handler must have
-/// that runtime's form (see [`RUNTIMES`]).
+/// The runtime must be one Lambda knows, and the handler must have that runtime's form (see
+/// [`RUNTIMES`]). Whether Lambda still creates or updates functions with it depends on the day
+/// and on the plan: see [`super::lifecycle`].
 pub(super) fn runtime_and_handler(
     runtime: &Spanned<String>,
     handler: &Spanned<String>,
@@ -296,21 +291,12 @@ pub(super) fn runtime_and_handler(
     let Some(r) = self::runtime(id) else {
         return vec![
             Diagnostic::new(format!("unknown runtime {id:?}"), runtime.span()).hint(format!(
-                "Lambda accepts: {}",
-                supported_runtimes().join(", ")
+                "the newest runtime of each language: {}",
+                newest_runtimes().join(", ")
             )),
         ];
     };
     let mut out = Vec::new();
-    if let RuntimeStatus::Refused { deprecated } = r.status {
-        out.push(
-            Diagnostic::new(
-                format!("runtime {id:?} is deprecated since {deprecated}: Lambda no longer creates functions with it"),
-                runtime.span(),
-            )
-            .hint(format!("use {}", r.successor.unwrap_or("a supported runtime"))),
-        );
-    }
     if let Some(why) = handler_problem(r.handler, handler.get_ref()) {
         out.push(
             Diagnostic::new(

@@ -13,6 +13,8 @@ pub struct Diagnostic {
     pub message: String,
     pub span: Range<usize>,
     pub hint: Option<String>,
+    /// A warning is shown and the command goes on; an error stops it (exit 1).
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -21,7 +23,14 @@ impl Diagnostic {
             message: message.into(),
             span,
             hint: None,
+            warning: false,
         }
+    }
+
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -101,7 +110,12 @@ impl ConfigError {
                     .map(str::trim_start)
                     .collect::<Vec<_>>()
                     .join("\n");
-                let mut group = Level::ERROR.primary_title(message).element(snippet);
+                let level = if d.warning {
+                    Level::WARNING
+                } else {
+                    Level::ERROR
+                };
+                let mut group = level.primary_title(message).element(snippet);
                 if let Some(h) = &d.hint {
                     group = group.element(hint.clone().message(h));
                 }

@@ -8,6 +8,7 @@ pub mod env;
 mod event_mappings;
 mod event_types;
 pub mod events;
+pub mod lifecycle;
 mod plain;
 mod platform;
 mod raw;
@@ -62,6 +63,8 @@ pub struct FunctionConfig {
     /// The logical name: the key of `[functions.<key>]`.
     pub key: String,
     pub runtime: String,
+    /// Where `runtime` is written, for the lifecycle checks made later ([`lifecycle`]).
+    pub runtime_span: Range<usize>,
     pub handler: String,
     /// The source directory, resolved against the stack file's directory.
     pub source: PathBuf,

@@ -150,6 +150,16 @@ impl Printer {
         eprintln!("{}", super::error_text(e, true));
     }
 
+    /// Warnings about a stack file (`warning: …`, file:line:col, caret, hint) on stderr; shown
+    /// with -q too, never on stdout (so `--json` output stays pure JSON).
+    pub fn warnings(&self, w: &crate::config::ConfigError) {
+        if w.diagnostics.is_empty() {
+            return;
+        }
+        let text = w.render(console::colors_enabled_stderr());
+        self.suspend(|| eprintln!("{text}"));
+    }
+
     /// What the AWS layer calls after each call: with `-v`, a line per call (see
     /// [`Printer::aws_call`]); otherwise nothing.
     pub fn on_call(&self) -> Option<crate::aws::OnCall> {

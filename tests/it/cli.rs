@@ -103,7 +103,7 @@ const VALID: &str = r#"[stack]
 name = "demo"
 
 [functions.hello]
-runtime = "nodejs20.x"
+runtime = "nodejs24.x"
 handler = "index.handler"
 source = "hello"
 
@@ -155,7 +155,7 @@ const PLANNED: &str = r#"[stack]
 name = "NAME"
 
 [functions.hello]
-runtime = "nodejs20.x"
+runtime = "nodejs24.x"
 handler = "index.handler"
 source = "hello"
 memory_mb = 256
@@ -246,7 +246,7 @@ async fn conflicting_plan(emu: &Emulator, name: &str) -> Output {
     std::fs::write(
         dir.join("stack.toml"),
         format!(
-            "[stack]\nname = \"{other}\"\n\n[functions.hello]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\nsource = \"hello\"\nrole = \"arn:aws:iam::000000000000:role/console-made\"\n"
+            "[stack]\nname = \"{other}\"\n\n[functions.hello]\nruntime = \"nodejs24.x\"\nhandler = \"index.handler\"\nsource = \"hello\"\nrole = \"arn:aws:iam::000000000000:role/console-made\"\n"
         ),
     )
     .unwrap();

@@ -57,7 +57,7 @@ on_both!(
             f.tags().unwrap().get(TAG).map(String::as_str),
             Some(s.name.as_str())
         );
-        assert_eq!(c.runtime().unwrap().as_str(), "nodejs20.x");
+        assert_eq!(c.runtime().unwrap().as_str(), "nodejs24.x");
         assert_eq!(c.memory_size(), Some(128));
         assert_eq!(
             c.environment()

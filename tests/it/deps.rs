@@ -29,7 +29,7 @@ handler = "app.handler"
 source = "py"
 
 [functions.js]
-runtime = "nodejs20.x"
+runtime = "nodejs24.x"
 handler = "index.handler"
 source = "js"
 

@@ -155,7 +155,7 @@ fn init_names_the_stack_after_the_directory_and_never_overwrites() {
     let out = init_in(&dir, &["--force", "--name", "shop"]);
     assert!(out.status.success(), "{out:?}");
     let text = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
-    assert!(text.contains("name = \"shop\"") && text.contains("nodejs20.x"));
+    assert!(text.contains("name = \"shop\"") && text.contains("nodejs24.x"));
 
     let out = init_in(&dir, &["--force", "--name", "Bad_Name"]);
     assert_eq!(out.status.code(), Some(1));

@@ -25,6 +25,7 @@ mod ownership;
 mod platform;
 mod proxy;
 mod readme;
+mod runtimes;
 mod security;
 mod smoke;
 mod streams;

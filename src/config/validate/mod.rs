@@ -263,6 +263,7 @@ impl Validator {
         Some(FunctionConfig {
             key: key.to_string(),
             runtime: table.runtime.get_ref().clone(),
+            runtime_span: table.runtime.span(),
             handler: table.handler.get_ref().clone(),
             source,
             source_span: table.source.span(),
