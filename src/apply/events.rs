@@ -9,7 +9,7 @@
 
 use super::Ctx;
 use crate::aws::Service::Lambda;
-use crate::aws::retry::{Backoff, retry, retry_wait};
+use crate::aws::retry::{Backoff, retry};
 use crate::aws::{Absent, AwsError};
 use crate::diff::Action;
 use crate::live::events::{mapping_of, mappings_of};
@@ -18,7 +18,6 @@ use crate::model_events::EventSourceMapping;
 use crate::plan::Step;
 use anyhow::{Result, bail};
 use aws_sdk_lambda::types::FunctionResponseType;
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 /// How long a role's new permissions may take to reach Lambda's poller (IAM is eventually
@@ -86,14 +85,10 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
     let mut failures = Backoff::attempts(CREATE_ATTEMPTS);
     let target = format!("{} ← {}", m.function, m.source_arn);
     loop {
-        // Whether the failure is worth another attempt needs the SDK's error (transport or
-        // service, the status, the server's Retry-After): decided as the call fails.
-        let retry_in = Cell::new(None);
-        let sent = ctx
+        let (sent, verdict) = ctx
             .aws
-            .call(Lambda, "CreateEventSourceMapping", &target, || {
-                let retry_in = &retry_in;
-                let sent = lambda
+            .call_once(Lambda, "CreateEventSourceMapping", &target, || {
+                lambda
                     .create_event_source_mapping()
                     .function_name(&m.function)
                     .event_source_arn(&m.source_arn)
@@ -115,14 +110,7 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
                         aws_sdk_lambda::config::Config::builder()
                             .retry_config(aws_config::retry::RetryConfig::disabled()),
                     )
-                    .send();
-                async move {
-                    let sent = sent.await;
-                    if let Err(e) = &sent {
-                        retry_in.set(retry_wait(e));
-                    }
-                    sent
-                }
+                    .send()
             })
             .await;
         let err = match sent {
@@ -146,7 +134,7 @@ async fn create(ctx: &Ctx, m: &EventSourceMapping) -> Result<()> {
             tokio::time::sleep(wait).await;
             continue;
         }
-        match failures.after(retry_in.get()) {
+        match failures.after(verdict) {
             Some(wait) => tokio::time::sleep(wait).await,
             None => return Err(err.into()),
         }

@@ -7,7 +7,7 @@
 use super::Ctx;
 use crate::aws::Absent;
 use crate::aws::Service::Sns;
-use crate::aws::retry::{Backoff, retry_wait};
+use crate::aws::retry::Backoff;
 use crate::diff::Action;
 use crate::live::sns_subscriptions;
 use crate::model::Resource;
@@ -48,14 +48,10 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
     let mut failures = Backoff::attempts(SUBSCRIBE_ATTEMPTS);
     let target = format!("{} → {}", s.topic_arn, s.function);
     loop {
-        // Whether the failure is worth another attempt needs the SDK's error: decided as it fails.
-        let retry_in = std::cell::Cell::new(None);
-        let sent = ctx
+        let (sent, verdict) = ctx
             .aws
-            .call(Sns, "Subscribe", &target, || {
-                let retry_in = &retry_in;
-                let sent = ctx
-                    .aws
+            .call_once(Sns, "Subscribe", &target, || {
+                ctx.aws
                     .sns
                     .subscribe()
                     .topic_arn(&s.topic_arn)
@@ -72,14 +68,7 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
                         aws_sdk_sns::config::Config::builder()
                             .retry_config(aws_config::retry::RetryConfig::disabled()),
                     )
-                    .send();
-                async move {
-                    let sent = sent.await;
-                    if let Err(e) = &sent {
-                        retry_in.set(retry_wait(e));
-                    }
-                    sent
-                }
+                    .send()
             })
             .await;
         let err = match sent {
@@ -89,7 +78,7 @@ async fn create(ctx: &Ctx, s: &SnsSubscription) -> Result<()> {
         if let Some(existing) = find(ctx, s).await? {
             return set_filter(ctx, s, &existing).await;
         }
-        match failures.after(retry_in.get()) {
+        match failures.after(verdict) {
             Some(wait) => tokio::time::sleep(wait).await,
             None => return Err(err.into()),
         }

@@ -93,6 +93,39 @@ impl Aws {
         result.map_err(|e| describe(call_name(service, op, target), &e))
     }
 
+    /// [`Aws::call`] for a create that must not be sent twice by the SDK (`send` turns the SDK's
+    /// retries off): also returns whether a failure is worth sending again, judged from the SDK's
+    /// own error by [`super::retry::retry_wait`] (the [`AwsError`] no longer carries the status or
+    /// the server's Retry-After). Feed it to [`super::retry::Backoff::after`].
+    pub async fn call_once<T, E, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        target: impl fmt::Display,
+        mut send: F,
+    ) -> (Result<T, AwsError>, Option<Option<std::time::Duration>>)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let verdict = std::cell::Cell::new(None);
+        let result = self
+            .call(service, op, target, || {
+                let sent = send();
+                let verdict = &verdict;
+                async move {
+                    let sent = sent.await;
+                    if let Err(e) = &sent {
+                        verdict.set(super::retry::retry_wait(e));
+                    }
+                    sent
+                }
+            })
+            .await;
+        (result, verdict.get())
+    }
+
     /// [`Aws::call`] for a read: waits until fewer than `--parallelism` reads are in flight.
     pub async fn read_call<T, E, F, Fut>(
         &self,
