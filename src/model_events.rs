@@ -218,7 +218,7 @@ impl EventSourceOutput {
 mod tests {
     use super::*;
     use crate::diff::{Action, diff};
-    use crate::model::{Architecture, Function, Resource, Role, STACK_TAG};
+    use crate::model::{Function, Resource, Role, STACK_TAG};
 
     fn tags() -> Tags {
         BTreeMap::from([(STACK_TAG.into(), "s".into())])
@@ -226,19 +226,8 @@ mod tests {
 
     fn function(tracing: bool) -> Resource {
         Resource::Function(Function {
-            name: "s-worker".into(),
-            runtime: "python3.12".into(),
-            handler: "index.handler".into(),
-            memory_mb: 128,
-            timeout_s: 3,
-            description: String::new(),
-            environment: BTreeMap::new(),
-            role_arn: "arn:aws:iam::1:role/s-worker-exec".into(),
-            code_sha256: "x".into(),
-            architecture: Architecture::X86_64,
-            layers: Vec::new(),
             tracing,
-            tags: tags(),
+            ..crate::model::fixtures::function("s-worker")
         })
     }
 
