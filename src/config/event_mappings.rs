@@ -179,21 +179,7 @@ pub(super) fn stream(
             .hint(format!("Lambda accepts 1 to 10000 for a {kind} stream")),
         );
     }
-    let window = ev
-        .max_batching_window_s
-        .as_ref()
-        .map_or(0, |w| *w.get_ref());
-    if let Some(w) = &ev.max_batching_window_s
-        && !(0..=300).contains(w.get_ref())
-    {
-        out.push(
-            Diagnostic::new(
-                format!("max_batching_window_s = {} is out of range", w.get_ref()),
-                w.span(),
-            )
-            .hint("Lambda accepts 0 to 300 seconds"),
-        );
-    }
+    let window = batching_window_s(ev, out);
     Some(StreamEvent {
         source: if kind == "dynamodb" {
             StreamSource::DynamoDb { table: s.clone() }
@@ -303,21 +289,7 @@ pub(super) fn sqs(
             )),
         );
     }
-    let window = ev
-        .max_batching_window_s
-        .as_ref()
-        .map_or(0, |w| *w.get_ref());
-    if let Some(w) = &ev.max_batching_window_s
-        && !(0..=300).contains(w.get_ref())
-    {
-        out.push(
-            Diagnostic::new(
-                format!("max_batching_window_s = {} is out of range", w.get_ref()),
-                w.span(),
-            )
-            .hint("Lambda accepts 0 to 300 seconds"),
-        );
-    }
+    let window = batching_window_s(ev, out);
     if batch_size > 10 && window < 1 {
         let at = ev.batch_size.as_ref().map_or(e.span(), |b| b.span());
         out.push(
@@ -338,4 +310,23 @@ pub(super) fn sqs(
             .is_some_and(|r| *r.get_ref()),
         enabled: ev.enabled.as_ref().is_none_or(|r| *r.get_ref()),
     })
+}
+
+/// `max_batching_window_s`, 0 when unset; out of Lambda's 0 to 300 seconds is a diagnostic
+/// (`MaximumBatchingWindowInSeconds`, CreateEventSourceMapping).
+fn batching_window_s(ev: &RawEvent, out: &mut Vec<Diagnostic>) -> i64 {
+    if let Some(w) = &ev.max_batching_window_s
+        && !(0..=300).contains(w.get_ref())
+    {
+        out.push(
+            Diagnostic::new(
+                format!("max_batching_window_s = {} is out of range", w.get_ref()),
+                w.span(),
+            )
+            .hint("Lambda accepts 0 to 300 seconds"),
+        );
+    }
+    ev.max_batching_window_s
+        .as_ref()
+        .map_or(0, |w| *w.get_ref())
 }
