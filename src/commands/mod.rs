@@ -190,10 +190,12 @@ impl std::fmt::Display for Valid {
 async fn plan(g: &Global, p: &Printer, args: &PlanArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let plan = engine::make_plan(&aws, &config, false).await?;
-    p.json(args.json).result(&render::PlanView(&plan))?;
-    refuse_conflicts(p, &plan)?;
+    let planned = engine::make_plan(&aws, &config, false).await?;
+    let plan = &planned.plan;
+    p.json(args.json).result(&render::PlanView(plan))?;
+    refuse_conflicts(p, plan)?;
     if let Some(out) = &args.out {
+        planned.save_packages(&config)?;
         let text = serde_json::to_string_pretty(&plan)?;
         write_private(out, text.as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -263,7 +265,8 @@ async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result
 async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let fresh = engine::make_plan(&aws, &config, false).await?;
+    let planned = engine::make_plan(&aws, &config, false).await?;
+    let fresh = planned.plan.clone();
     refuse_conflicts(p, &fresh)?;
     let plan = match &args.plan_file {
         Some(path) => {
@@ -291,6 +294,8 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     if args.plan_file.is_none() {
         confirm(p, "Apply these changes?", args.yes)?;
     }
+    // A saved plan's steps equal the fresh plan's (checked above): the same packages.
+    planned.save_packages(&config)?;
     let ctx = execute(p, aws.clone(), &plan, g.parallelism).await?;
     p.out_line(render::applied_line(&plan));
     print_urls(p, &aws, &config, ctx.api_id().ok().as_deref());
@@ -316,7 +321,7 @@ fn print_urls(p: &Printer, aws: &Aws, config: &StackConfig, api_id: Option<&str>
 async fn destroy(g: &Global, p: &Printer, args: &DestroyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let plan = engine::make_plan(&aws, &config, true).await?;
+    let plan = engine::make_plan(&aws, &config, true).await?.plan;
     refuse_conflicts(p, &plan)?;
     if plan.is_empty() {
         p.out_line(format!(
