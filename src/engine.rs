@@ -6,7 +6,7 @@ use crate::config::{ConfigError, Diagnostic, StackConfig};
 use crate::desired::{self, Env};
 use crate::live::{self, Live};
 use crate::plan::{self, PLAN_FORMAT, Plan};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -248,70 +248,6 @@ fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
         usable_cloudwatch_role: live.usable_cloudwatch_role.clone(),
         foreign_policy_bytes: live.foreign_policy_bytes.clone(),
     }
-}
-
-/// Refuses a saved plan when live state (or the file) has moved on since it was made; the error
-/// lists what differs.
-pub fn check_saved(saved: &Plan, fresh: &Plan) -> Result<()> {
-    if saved.format != PLAN_FORMAT {
-        bail!(
-            "the saved plan was written by another version of stackctl (format {}): make a new one",
-            saved.format
-        );
-    }
-    if saved.stack != fresh.stack || saved.region != fresh.region || saved.account != fresh.account
-    {
-        bail!(
-            "the saved plan is for stack {} in {} / account {}, not {} in {} / account {}",
-            saved.stack,
-            saved.region,
-            saved.account,
-            fresh.stack,
-            fresh.region,
-            fresh.account
-        );
-    }
-    if saved.steps == fresh.steps && saved.ids == fresh.ids {
-        return Ok(());
-    }
-    let line = |s: &plan::Step| {
-        let changes: Vec<String> = s
-            .changes
-            .iter()
-            .map(|c| {
-                let show = |v: &Option<String>| match (v, c.sensitive) {
-                    (None, _) => "(none)".to_string(),
-                    (Some(_), true) => "(sensitive)".to_string(),
-                    (Some(v), false) => v.clone(),
-                };
-                format!("{}: {} → {}", c.attribute, show(&c.before), show(&c.after))
-            })
-            .collect();
-        format!(
-            "{} {} {} [{}]",
-            s.action.symbol(),
-            s.kind.as_str(),
-            s.name,
-            changes.join("; ")
-        )
-    };
-    let saved_lines: BTreeSet<String> = saved.steps.iter().map(line).collect();
-    let fresh_lines: BTreeSet<String> = fresh.steps.iter().map(line).collect();
-    let mut msg = String::from(
-        "the saved plan is stale: live AWS changed since it was made, so it was not applied\n",
-    );
-    for l in saved_lines.difference(&fresh_lines) {
-        msg.push_str(&format!("  saved plan only: {l}\n"));
-    }
-    for l in fresh_lines.difference(&saved_lines) {
-        msg.push_str(&format!("  needed now:      {l}\n"));
-    }
-    if saved.ids != fresh.ids {
-        msg.push_str(
-            "  live identifiers or revisions changed (someone else wrote to these resources)\n",
-        );
-    }
-    crate::bail_hint!("{}", msg.trim_end(); hint = "run `stackctl plan --out FILE` again and review it")
 }
 
 #[derive(Debug, Serialize)]

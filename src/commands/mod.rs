@@ -278,8 +278,7 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
                     path.display()
                 )
             })?;
-            engine::check_saved(&saved, &fresh)?;
-            saved
+            crate::plan::check_saved(saved, &fresh)?
         }
         None => fresh,
     };
