@@ -123,11 +123,32 @@ fn validate(g: &Global, p: &Printer) -> Result<Status> {
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
+    // A mistake in the base shows in every environment: it is reported once.
+    let mut seen: Vec<crate::config::Diagnostic> = Vec::new();
+    let mut seen_other = std::collections::BTreeSet::new();
     for env in &envs {
         match StackConfig::load_env(&g.file, Some(env)) {
             Ok(config) => p.result(&Valid::of(g, &config))?,
             Err(e) => {
-                p.error(&e);
+                match e.downcast::<crate::config::ConfigError>() {
+                    Ok(mut c) => {
+                        c.diagnostics.retain(|d| {
+                            let new = !seen.contains(d);
+                            if new {
+                                seen.push(d.clone());
+                            }
+                            new
+                        });
+                        if !c.diagnostics.is_empty() {
+                            p.error(&c.into());
+                        }
+                    }
+                    Err(e) => {
+                        if seen_other.insert(format!("{e:#}")) {
+                            p.error(&e);
+                        }
+                    }
+                }
                 failed.push(env.as_str());
             }
         }
