@@ -265,7 +265,7 @@ fn confirm(p: &Printer, question: &str, yes: bool) -> Result<()> {
 }
 
 async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
-    let ctx = Arc::new(Ctx::new(aws, plan));
+    let ctx = Arc::new(Ctx::new(aws, plan).with_packages(plan)?);
     let mut progress = p.progress();
     let outcome = apply::run(plan, ctx.clone(), parallelism as usize, |e| {
         progress.event(e)
