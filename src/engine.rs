@@ -6,7 +6,7 @@ use crate::config::{ConfigError, Diagnostic, StackConfig};
 use crate::desired::{self, Env};
 use crate::live::{self, Live};
 use crate::plan::{self, PLAN_FORMAT, Plan};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,14 +14,42 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Packaged {
     /// What it unzips to, in bytes.
     pub unzipped: u64,
-    /// The zip, written where apply reads it.
-    pub package: crate::package::PackageRef,
+    /// The zip, in memory: [`Planned::save_packages`] writes those the plan's steps upload.
+    pub package: crate::package::Package,
+}
+
+/// A plan and the zips its function steps upload, not yet written: `plan` alone only reads, so it
+/// writes nothing (it works in a read-only checkout); `plan --out` and `apply` call
+/// [`Planned::save_packages`] first.
+pub struct Planned {
+    pub plan: Plan,
+    /// Zip bytes by the path a step's [`crate::package::PackageRef`] names.
+    zips: BTreeMap<std::path::PathBuf, Vec<u8>>,
+}
+
+impl Planned {
+    /// Writes the zip of every function step to `.stackctl/packages/<function>.zip` (the
+    /// directory created with its `.gitignore`), where apply reads it; nothing for a plan without
+    /// function steps. Errors: the directory cannot be written.
+    pub fn save_packages(&self, config: &StackConfig) -> Result<()> {
+        if self.zips.is_empty() {
+            return Ok(());
+        }
+        crate::build::ensure_state_dir(config)?;
+        for step in &self.plan.steps {
+            if let Some(package) = &step.package
+                && let Some(zip) = self.zips.get(&package.path)
+            {
+                package.save(zip)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Builds every function's package (off the async threads), by logical name: dependencies
-/// installed or taken from the cache (see [`crate::build`]), then zipped and written to
-/// `.stackctl/packages/<function>.zip`, where apply reads it. Problems are reported together,
-/// each at the function's `source`.
+/// installed or taken from the cache (see [`crate::build`]), then zipped in memory. Problems are
+/// reported together, each at the function's `source`.
 pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packaged>> {
     let jobs = config.functions.iter().map(|(key, f)| {
         let (key, span) = (key.clone(), f.source_span.clone());
@@ -30,12 +58,9 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packag
             let k = key.clone();
             let result = tokio::task::spawn_blocking(move || -> Result<Packaged> {
                 let built = crate::build::build(&config, &k)?;
-                let path = crate::build::ensure_state_dir(&config)?
-                    .join("packages")
-                    .join(format!("{}.zip", config.function_name(&k)));
                 Ok(Packaged {
                     unzipped: built.package.unzipped,
-                    package: crate::package::PackageRef::write(path, &built.package)?,
+                    package: built.package,
                 })
             })
             .await
@@ -68,9 +93,10 @@ pub async fn package_all(config: &StackConfig) -> Result<BTreeMap<String, Packag
     Ok(code)
 }
 
-/// Reads live state and works out what to change. `destroy` plans the removal of everything the
-/// stack owns instead.
-pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result<Plan> {
+/// Reads live state and works out what to change, with the packages its function steps upload
+/// (at `.stackctl/packages/<function>.zip`, written only by [`Planned::save_packages`]).
+/// `destroy` plans the removal of everything the stack owns instead.
+pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result<Planned> {
     let (packages, live) = if destroy {
         (BTreeMap::new(), live::read(aws, config, true).await?)
     } else {
@@ -100,11 +126,21 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         })
         .collect();
     let mut steps = plan::build(crate::diff::diff(&desired, &live.resources, &secrets))?;
-    let by_name = packages
-        .into_iter()
-        .map(|(k, p)| (config.function_name(&k), p.package))
-        .collect();
+    let dir = crate::build::state_dir(config).join("packages");
+    let mut by_name = BTreeMap::new();
+    let mut zips = BTreeMap::new();
+    for (key, p) in packages {
+        let name = config.function_name(&key);
+        let package = crate::package::PackageRef::new(dir.join(format!("{name}.zip")), &p.package)?;
+        zips.insert(package.path.clone(), p.package.zip);
+        by_name.insert(name, package);
+    }
     plan::attach(&mut steps, &desired, &by_name);
+    let used: BTreeSet<&std::path::Path> = steps
+        .iter()
+        .filter_map(|s| s.package.as_ref().map(|p| p.path.as_path()))
+        .collect();
+    zips.retain(|path, _| used.contains(path.as_path()));
     let mut conflicts = live.conflicts;
     // Checked for destroy too: another environment's look-alike must never be deleted.
     conflicts.extend(desired::environment_conflicts(
@@ -119,7 +155,7 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
             &live.resources,
         ));
     }
-    Ok(Plan {
+    let plan = Plan {
         format: PLAN_FORMAT,
         stack: config.name.clone(),
         region: aws.region.clone(),
@@ -136,7 +172,8 @@ pub async fn make_plan(aws: &Aws, config: &StackConfig, destroy: bool) -> Result
         },
         endpoint: aws.endpoint.clone(),
         profile: aws.profile.clone(),
-    })
+    };
+    Ok(Planned { plan, zips })
 }
 
 /// The runtime lifecycle checks ([`crate::config::lifecycle`]) against what `plan` does to each
@@ -253,70 +290,6 @@ fn env_of(aws: &Aws, live: &Live, code: BTreeMap<String, String>) -> Env {
         foreign_policy_bytes: live.foreign_policy_bytes.clone(),
         stream_arns: live.stream_arns.clone(),
     }
-}
-
-/// Refuses a saved plan when live state (or the file) has moved on since it was made; the error
-/// lists what differs.
-pub fn check_saved(saved: &Plan, fresh: &Plan) -> Result<()> {
-    if saved.format != PLAN_FORMAT {
-        bail!(
-            "the saved plan was written by another version of stackctl (format {}): make a new one",
-            saved.format
-        );
-    }
-    if saved.stack != fresh.stack || saved.region != fresh.region || saved.account != fresh.account
-    {
-        bail!(
-            "the saved plan is for stack {} in {} / account {}, not {} in {} / account {}",
-            saved.stack,
-            saved.region,
-            saved.account,
-            fresh.stack,
-            fresh.region,
-            fresh.account
-        );
-    }
-    if saved.steps == fresh.steps && saved.ids == fresh.ids {
-        return Ok(());
-    }
-    let line = |s: &plan::Step| {
-        let changes: Vec<String> = s
-            .changes
-            .iter()
-            .map(|c| {
-                let show = |v: &Option<String>| match (v, c.sensitive) {
-                    (None, _) => "(none)".to_string(),
-                    (Some(_), true) => "(sensitive)".to_string(),
-                    (Some(v), false) => v.clone(),
-                };
-                format!("{}: {} → {}", c.attribute, show(&c.before), show(&c.after))
-            })
-            .collect();
-        format!(
-            "{} {} {} [{}]",
-            s.action.symbol(),
-            s.kind.as_str(),
-            s.name,
-            changes.join("; ")
-        )
-    };
-    let saved_lines: BTreeSet<String> = saved.steps.iter().map(line).collect();
-    let fresh_lines: BTreeSet<String> = fresh.steps.iter().map(line).collect();
-    let mut msg = String::from(
-        "the saved plan is stale: live AWS changed since it was made, so it was not applied\n",
-    );
-    for l in saved_lines.difference(&fresh_lines) {
-        msg.push_str(&format!("  saved plan only: {l}\n"));
-    }
-    for l in fresh_lines.difference(&saved_lines) {
-        msg.push_str(&format!("  needed now:      {l}\n"));
-    }
-    if saved.ids != fresh.ids {
-        msg.push_str(
-            "  live identifiers or revisions changed (someone else wrote to these resources)\n",
-        );
-    }
-    crate::bail_hint!("{}", msg.trim_end(); hint = "run `stackctl plan --out FILE` again and review it")
 }
 
 #[derive(Debug, Serialize)]

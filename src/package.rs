@@ -38,25 +38,39 @@ pub struct PackageRef {
 }
 
 impl PackageRef {
-    /// Writes `package`'s zip to `path` (creating its directory; through a temporary file renamed
-    /// into place, so a reader never sees half a zip) and refers to it by absolute path, so a
-    /// saved plan names the same file from any working directory. Errors: the directory or file
-    /// cannot be written.
-    pub fn write(path: PathBuf, package: &Package) -> Result<PackageRef> {
+    /// Refers to the zip `package` will be written to at `path`, by absolute path, so a saved
+    /// plan names the same file from any working directory. Nothing is written (see
+    /// [`PackageRef::save`]). Errors: `path` cannot be made absolute.
+    pub fn new(path: PathBuf, package: &Package) -> Result<PackageRef> {
         let path = std::path::absolute(&path)
             .with_context(|| format!("cannot resolve {}", path.display()))?;
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(&package.zip)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        tmp.persist(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(PackageRef {
             path,
             sha256: package.sha256.clone(),
         })
+    }
+
+    /// Writes `zip` to [`PackageRef::path`] (creating its directory; through a temporary file
+    /// renamed into place, so a reader never sees half a zip). Errors: the directory or file
+    /// cannot be written.
+    pub fn save(&self, zip: &[u8]) -> Result<()> {
+        let path = &self.path;
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(zip)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        tmp.persist(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+
+    /// [`PackageRef::new`] then [`PackageRef::save`]: `package`'s zip written to `path`.
+    pub fn write(path: PathBuf, package: &Package) -> Result<PackageRef> {
+        let r = PackageRef::new(path, package)?;
+        r.save(&package.zip)?;
+        Ok(r)
     }
 
     /// The zip's bytes, checked against the hash the plan saw. Errors, with the hint to plan

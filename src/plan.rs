@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod dependencies;
 mod inputs;
+mod saved;
 use dependencies::dependencies;
 pub use inputs::attach;
+pub use saved::check_saved;
 
 /// The saved plan's format (`plan --out`): 2 since steps carry their packages.
 pub const PLAN_FORMAT: u32 = 2;

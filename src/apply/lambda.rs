@@ -56,17 +56,20 @@ pub async fn apply(ctx: &Ctx, step: &Step) -> Result<()> {
     }
 }
 
-/// The zip to upload: the one the plan built (see [`crate::plan::attach`]), checked against the
-/// hash the plan saw.
-fn zip(step: &Step) -> Result<Vec<u8>> {
+/// The zip to upload: the one the plan built (see [`crate::plan::attach`]), as
+/// [`Ctx::with_packages`] read it, else read now; checked against the hash the plan saw.
+fn zip(ctx: &Ctx, step: &Step) -> Result<Vec<u8>> {
     match &step.package {
-        Some(package) => package.read(),
+        Some(package) => match ctx.packages.get(&package.path) {
+            Some(zip) => Ok(zip.clone()),
+            None => package.read(),
+        },
         None => crate::bail_internal!("the plan carries no package for function {}", step.name),
     }
 }
 
 async fn create(ctx: &Ctx, step: &Step, f: &Function) -> Result<()> {
-    let zip = zip(step)?;
+    let zip = zip(ctx, step)?;
     let lambda = &ctx.aws.lambda;
     let created = retry(ROLE_PROPAGATION, AwsError::is_role_not_ready, || {
         ctx.aws.call(Lambda, "CreateFunction", &f.name, || {
@@ -191,7 +194,7 @@ async fn update(ctx: &Ctx, step: &Step, live: Option<&Function>, f: &Function) -
     }
     // The instruction set changes only with code (UpdateFunctionCode `Architectures`).
     if code_changed {
-        let zip = zip(step)?;
+        let zip = zip(ctx, step)?;
         let revision = ctx.revision(&f.name);
         retry(SETTLE, AwsError::is_busy, || {
             ctx.aws.call(Lambda, "UpdateFunctionCode", &f.name, || {

@@ -83,6 +83,9 @@ pub struct Ctx {
     /// The API model written in one `PutRestApi` when the plan creates the REST API (see
     /// [`BulkModel`]).
     bulk: BulkModel,
+    /// The zips the plan's steps upload, read before any step runs (see [`Ctx::with_packages`]),
+    /// by the path the step's package names.
+    packages: BTreeMap<std::path::PathBuf, Vec<u8>>,
 }
 
 /// When a plan creates the REST API, every resource and method in it is new: one `PutRestApi`
@@ -158,7 +161,19 @@ impl Ctx {
             resource_ids: Mutex::new(resource_ids),
             revisions: Mutex::new(plan.ids.revisions.clone()),
             bulk: BulkModel::of(plan),
+            packages: BTreeMap::new(),
         }
+    }
+
+    /// Reads every package the plan's steps upload now, each checked against the hash its plan
+    /// saw, so that a package missing or rewritten since (another `plan --out` of the stack, with
+    /// other code) stops the apply before its first step, not half-way, and one rewritten while
+    /// the apply runs does not matter. Errors: see [`crate::package::PackageRef::read`].
+    pub fn with_packages(mut self, plan: &Plan) -> Result<Ctx> {
+        for package in plan.steps.iter().filter_map(|s| s.package.as_ref()) {
+            self.packages.insert(package.path.clone(), package.read()?);
+        }
+        Ok(self)
     }
 
     pub fn api_id(&self) -> Result<String> {

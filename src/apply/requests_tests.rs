@@ -297,6 +297,50 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
     assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
 }
 
+/// A package rewritten while the apply runs (another `plan --out` of the stack, with other
+/// code, in a second shell) changes nothing: apply read the planned zip before its first step.
+#[tokio::test]
+async fn a_package_rewritten_during_the_apply_still_uploads_the_planned_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, built) = code_change_plan(dir.path());
+    let client = StaticReplayClient::new(vec![
+        answer(200, None, r#"{"FunctionName":"s-a","RevisionId":"r2"}"#),
+        answer(
+            200,
+            None,
+            r#"{"Configuration":{"FunctionName":"s-a","State":"Active","LastUpdateStatus":"Successful","RevisionId":"r3"}}"#,
+        ),
+    ]);
+    let ctx = Ctx::new(aws(&client).await, &plan)
+        .with_packages(&plan)
+        .unwrap();
+    std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
+    let outcome = run(&plan, Arc::new(ctx), 4, |_| {}).await;
+    assert!(outcome.ok(), "{outcome:?}");
+    let upload = client.actual_requests().next().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
+    use base64::Engine;
+    let zip = base64::engine::general_purpose::STANDARD.encode(&built.zip);
+    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
+}
+
+/// A package rewritten between the plan and the apply stops the apply before its first step.
+#[tokio::test]
+async fn a_package_rewritten_before_the_apply_stops_it_before_any_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, _) = code_change_plan(dir.path());
+    std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
+    let client = StaticReplayClient::new(Vec::new());
+    let err = Ctx::new(aws(&client).await, &plan)
+        .with_packages(&plan)
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{err:#}").contains("changed since the plan was made"),
+        "{err:#}"
+    );
+}
+
 /// A package rewritten since the plan (another plan of the stack, with other code) is refused
 /// before any request.
 #[tokio::test]

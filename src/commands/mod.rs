@@ -125,13 +125,34 @@ fn validate(g: &Global, p: &Printer) -> Result<Status> {
         return Ok(Status::Ok);
     }
     let mut failed = Vec::new();
+    // A mistake in the base shows in every environment: it is reported once.
+    let mut seen: Vec<crate::config::Diagnostic> = Vec::new();
+    let mut seen_other = std::collections::BTreeSet::new();
     for env in &envs {
         match StackConfig::load_env(&g.file, Some(env))
             .and_then(|config| runtimes_offline(p, &config, &today).map(|()| config))
         {
             Ok(config) => p.result(&Valid::of(g, &config))?,
             Err(e) => {
-                p.error(&e);
+                match e.downcast::<crate::config::ConfigError>() {
+                    Ok(mut c) => {
+                        c.diagnostics.retain(|d| {
+                            let new = !seen.contains(d);
+                            if new {
+                                seen.push(d.clone());
+                            }
+                            new
+                        });
+                        if !c.diagnostics.is_empty() {
+                            p.error(&c.into());
+                        }
+                    }
+                    Err(e) => {
+                        if seen_other.insert(format!("{e:#}")) {
+                            p.error(&e);
+                        }
+                    }
+                }
                 failed.push(env.as_str());
             }
         }
@@ -222,11 +243,13 @@ impl std::fmt::Display for Valid {
 async fn plan(g: &Global, p: &Printer, args: &PlanArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let plan = engine::make_plan(&aws, &config, false).await?;
-    runtimes_planned(p, &config, &plan)?;
-    p.json(args.json).result(&render::PlanView(&plan))?;
-    refuse_conflicts(p, &plan)?;
+    let planned = engine::make_plan(&aws, &config, false).await?;
+    let plan = &planned.plan;
+    runtimes_planned(p, &config, plan)?;
+    p.json(args.json).result(&render::PlanView(plan))?;
+    refuse_conflicts(p, plan)?;
     if let Some(out) = &args.out {
+        planned.save_packages(&config)?;
         let text = serde_json::to_string_pretty(&plan)?;
         write_private(out, text.as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -275,7 +298,7 @@ fn confirm(p: &Printer, question: &str, yes: bool) -> Result<()> {
 }
 
 async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
-    let ctx = Arc::new(Ctx::new(aws, plan));
+    let ctx = Arc::new(Ctx::new(aws, plan).with_packages(plan)?);
     let mut progress = p.progress();
     let outcome = apply::run(plan, ctx.clone(), parallelism as usize, |e| {
         progress.event(e)
@@ -296,7 +319,8 @@ async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result
 async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let fresh = engine::make_plan(&aws, &config, false).await?;
+    let planned = engine::make_plan(&aws, &config, false).await?;
+    let fresh = planned.plan.clone();
     runtimes_planned(p, &config, &fresh)?;
     refuse_conflicts(p, &fresh)?;
     let plan = match &args.plan_file {
@@ -309,8 +333,7 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
                     path.display()
                 )
             })?;
-            engine::check_saved(&saved, &fresh)?;
-            saved
+            crate::plan::check_saved(saved, &fresh)?
         }
         None => fresh,
     };
@@ -325,6 +348,8 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     if args.plan_file.is_none() {
         confirm(p, "Apply these changes?", args.yes)?;
     }
+    // A saved plan's steps equal the fresh plan's (checked above): the same packages.
+    planned.save_packages(&config)?;
     let ctx = execute(p, aws.clone(), &plan, g.parallelism).await?;
     p.out_line(render::applied_line(&plan));
     print_urls(p, &aws, &config, ctx.api_id().ok().as_deref());
@@ -350,7 +375,7 @@ fn print_urls(p: &Printer, aws: &Aws, config: &StackConfig, api_id: Option<&str>
 async fn destroy(g: &Global, p: &Printer, args: &DestroyArgs) -> Result<Status> {
     let config = load(g)?;
     let aws = connect(g, p, &config).await?;
-    let plan = engine::make_plan(&aws, &config, true).await?;
+    let plan = engine::make_plan(&aws, &config, true).await?.plan;
     refuse_conflicts(p, &plan)?;
     if plan.is_empty() {
         p.out_line(format!(

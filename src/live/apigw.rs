@@ -123,7 +123,7 @@ fn keep_owned_stages(live: &mut LiveApi, stack: &str, wanted: Option<&str>, adop
         Resource::Stage(s) => {
             let ours = is_owned(&s.tags, stack);
             if !ours && !adopted && wanted == Some(s.name.as_str()) {
-                conflicts.push(not_owned("stage", &s.name));
+                conflicts.push(super::not_owned_tagged("stage", &s.name, &s.tags));
             }
             ours || adopted
         }

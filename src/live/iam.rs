@@ -1,7 +1,7 @@
 //! IAM: the stack's execution roles (and orphans among `<stack>-*-exec`), and the account's
 //! API Gateway logging role.
 
-use super::{Found, not_owned};
+use super::{Found, not_owned_tagged};
 use crate::aws::Service::ApiGateway;
 use crate::aws::{Absent, Aws, Service::Iam};
 use crate::model::{
@@ -144,7 +144,9 @@ pub async fn read_roles(
         if crate::names::is_owned(&role.tags, stack) {
             found.resources.push(Resource::Role(role));
         } else if wanted.contains(name) {
-            found.conflicts.push(not_owned("role", name));
+            found
+                .conflicts
+                .push(not_owned_tagged("role", name, &role.tags));
         }
     }
     Ok(found)

@@ -1,6 +1,6 @@
 //! Lambda: the stack's functions (and orphans among `<stack>-*`), and their invoke permissions.
 
-use super::{Found, not_owned};
+use super::{Found, not_owned_tagged};
 use crate::aws::{Absent, Aws, Service::Lambda};
 use crate::model::{Architecture, Function, Permission, Resource, SID_PREFIX, STACK_TAG};
 use anyhow::Result;
@@ -199,7 +199,9 @@ pub async fn read_functions(
                 .resources
                 .extend(f.permissions.into_iter().map(Resource::Permission));
         } else if wanted.contains(name) {
-            found.conflicts.push(not_owned("function", name));
+            found
+                .conflicts
+                .push(not_owned_tagged("function", name, &f.function.tags));
         }
     }
     Ok(found)

@@ -84,19 +84,30 @@ pub async fn owned_log_groups(
                     .send()
             })
             .await?;
-        let ours = out
-            .tags()
-            .and_then(|t| t.get(STACK_TAG))
-            .is_some_and(|s| s == stack);
-        anyhow::Ok(ours.then(|| g.name.clone()))
+        let owner = out.tags().and_then(|t| t.get(STACK_TAG)).cloned();
+        anyhow::Ok((g.name.clone(), owner))
     }))
     .await?;
-    let is_tagged = |g: &Breadcrumb| tagged.iter().flatten().any(|n| *n == g.name);
+    let owner = |g: &Breadcrumb| {
+        tagged
+            .iter()
+            .find(|(n, _)| *n == g.name)
+            .and_then(|(_, o)| o.as_deref())
+    };
+    let is_tagged = |g: &Breadcrumb| owner(g) == Some(stack);
     let mut resources = Vec::new();
     let mut conflicts = Vec::new();
     for g in groups {
         let tags = if decided(g) || is_tagged(g) {
             stack_tags(stack)
+        } else if let Some(other) = owner(g) {
+            // Another stack's group (colliding names): never adopted, even through [import].
+            if adopted.contains(&g.name) || g.function.as_ref().is_some_and(|f| wanted.contains(f))
+            {
+                let tags = Tags::from([(STACK_TAG.to_string(), other.to_string())]);
+                conflicts.push(super::not_owned_tagged("log_group", &g.name, &tags));
+            }
+            continue;
         } else if adopted.contains(&g.name) {
             Tags::new()
         } else {

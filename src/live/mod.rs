@@ -255,6 +255,25 @@ pub struct Found {
     pub foreign_policy_bytes: BTreeMap<String, usize>,
 }
 
+/// [`not_owned`], or, when the resource carries another stack's tag, a conflict naming that
+/// stack: two stacks whose physical names collide (stack `shop` with function key `api-v2` and
+/// stack `shop-api` with key `v2` both name `shop-api-v2`). `stackctl import` refuses such a
+/// resource, so the hint does not point there.
+pub fn not_owned_tagged(kind: &str, name: &str, tags: impl crate::names::TagMap) -> Conflict {
+    match tags.tag(STACK_TAG) {
+        Some(owner) => Conflict {
+            what: format!("{kind} {name}"),
+            message: format!(
+                "{kind} {name} belongs to stack {owner} (its tag {STACK_TAG} is {owner:?}); stackctl will not touch another stack's resources"
+            ),
+            hint: format!(
+                "physical names are <stack>-<function key>: choose a stack name or function key whose names do not collide with stack {owner}'s"
+            ),
+        },
+        None => not_owned(kind, name),
+    }
+}
+
 pub fn not_owned(kind: &str, name: &str) -> Conflict {
     Conflict {
         what: format!("{kind} {name}"),

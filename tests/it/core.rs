@@ -540,6 +540,72 @@ on_both!(a_stale_saved_plan_is_refused, |emu: Emulator| async move {
     s.destroy();
 });
 
+/// A CI job that plans in one directory and applies in another: the saved plan's packages are
+/// the same bytes wherever the checkout is, so it applies, and uploads the planned code.
+#[test]
+fn a_saved_plan_applies_from_a_moved_checkout() {
+    let emu = Emulator::get(Kind::LocalStack);
+    let s = Stack::from_example(&emu, "tutorial", "moved");
+    s.apply();
+    std::fs::write(
+        s.dir.join("hello/index.js"),
+        "exports.handler = async () => ({ statusCode: 200, body: 'moved' });\n",
+    )
+    .unwrap();
+    let saved = std::env::temp_dir().join(format!("{}-plan.json", s.name));
+    s.ok(&["plan", "--out", saved.to_str().unwrap()]);
+    let to = s
+        .dir
+        .with_file_name(format!("stackctl-it-{}-moved", s.name));
+    std::fs::rename(&s.dir, &to).unwrap();
+    let moved = Stack {
+        emu: emu.clone(),
+        call_log: to.join("calls.jsonl"),
+        dir: to,
+        name: s.name.clone(),
+    };
+    let run = moved.run(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert_eq!(
+        run.writes()
+            .iter()
+            .filter(|w| w.contains("UpdateFunctionCode"))
+            .count(),
+        1,
+        "{:?}",
+        run.writes()
+    );
+    assert!(
+        moved.plan_steps().is_empty(),
+        "the planned code was not uploaded"
+    );
+    moved.destroy();
+}
+
+/// `plan` only reads: without `--out` it writes no package, so it works where `.stackctl/` cannot
+/// be created (a read-only checkout; here a file in its place, which stops root too). `--out`
+/// needs the packages its steps upload, so there it fails naming the directory, saving nothing.
+#[test]
+fn plan_writes_no_package_and_works_where_the_state_dir_cannot_be_made() {
+    let emu = Emulator::get(Kind::LocalStack);
+    let s = Stack::from_example(&emu, "tutorial", "rdonly");
+    let state = s.dir.join(".stackctl");
+    let run = s.ok(&["plan"]);
+    assert!(run.stdout().contains("Plan: "), "{}", run.all());
+    assert!(!state.exists(), "a plain plan created {}", state.display());
+
+    std::fs::write(&state, "").unwrap();
+    let run = s.run(&["plan"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(run.stdout().contains("Plan: "), "{}", run.all());
+
+    let saved = s.dir.join("plan.json");
+    let run = s.run(&["plan", "--out", saved.to_str().unwrap()]);
+    assert_eq!(run.code(), 1, "{}", run.all());
+    assert!(run.stderr().contains(".stackctl"), "{}", run.all());
+    assert!(!saved.exists(), "a plan was saved without its packages");
+}
+
 #[test]
 fn bad_input_is_refused_with_a_location_and_no_aws_call() {
     let emu = Emulator::get(Kind::LocalStack);

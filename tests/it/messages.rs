@@ -72,6 +72,33 @@ fn error_count(out: &Output) -> usize {
         .count()
 }
 
+/// Without `--env`, validate checks every environment: a mistake in the base is one mistake,
+/// reported once, not once per environment; an override's mistake is reported where it is.
+#[test]
+fn a_base_error_is_reported_once_across_environments() {
+    let dir = initialised("env-once");
+    let original = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(original.contains("memory_mb = 128"));
+    let file = original.replace("memory_mb = 128", "memory_mb = 99999")
+        + "\n[env.dev]\nfunctions.hello.timeout_s = 0\n\n[env.prod]\nfunctions.hello.timeout_s = 5\n";
+    std::fs::write(dir.join("stack.toml"), file).unwrap();
+    let out = bare(&dir).arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for message in [
+        "memory_mb = 99999 is out of range",
+        "timeout_s = 0 is out of range",
+    ] {
+        assert_eq!(stderr.matches(message).count(), 1, "{}", text(&out));
+    }
+    assert!(
+        stderr.contains("environment dev, prod of stack.toml is not valid"),
+        "{}",
+        text(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn one_bad_value_gives_exactly_one_error() {
     let dir = initialised("one-error");

@@ -193,3 +193,50 @@ on_both!(
         s.destroy();
     }
 );
+
+on_both!(
+    another_stacks_resources_are_named_as_theirs_and_never_adopted,
+    |emu: Emulator| async move {
+        // Stack S with function key `x-y` and stack `S-x` with key `y` both name `S-x-y`.
+        let file = |stack: &str, key: &str| {
+            format!(
+                "[stack]\nname = \"{stack}\"\n\n[functions.{key}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\nsource = \"hello\"\n"
+            )
+        };
+        let a = Stack::from_example(&emu, "tutorial", "coll");
+        a.write_file(&file(&a.name, "x-y"));
+        a.apply();
+        let taken = format!("{}-x-y", a.name);
+        let group = format!("/aws/lambda/{taken}");
+        let b = Stack::from_example(&emu, "tutorial", "collb");
+        // Even named in [import], the first stack's log group is not taken.
+        b.write_file(&format!(
+            "{}\n[import]\nlog_groups = [\"{group}\"]\n",
+            file(&format!("{}-x", a.name), "y")
+        ));
+        let plan = b.run(&["plan"]);
+        assert_eq!(plan.code(), 1, "{}", plan.all());
+        for what in [
+            format!("function {taken}"),
+            format!("role {taken}-exec"),
+            format!("log_group {group}"),
+        ] {
+            assert!(
+                plan.stderr()
+                    .contains(&format!("{what} belongs to stack {}", a.name)),
+                "{what}:\n{}",
+                plan.all()
+            );
+        }
+        assert!(!plan.stderr().contains("import"), "{}", plan.all());
+        let apply = b.run(&["apply", "--yes"]);
+        assert_eq!(apply.code(), 1, "{}", apply.all());
+        assert!(
+            apply.writes().is_empty(),
+            "apply wrote {:?}",
+            apply.writes()
+        );
+        assert_eq!(log_group_tags(&emu, &group).await.get(TAG), Some(&a.name));
+        a.destroy();
+    }
+);
