@@ -7,7 +7,7 @@
 //! event `GetQueueUrl` + `GetQueueAttributes`; per stream source what `streams` reads. A stack
 //! without events reads nothing more.
 
-use super::{Conflict, not_owned};
+use super::{Conflict, not_owned_tagged};
 use crate::aws::Service::{Lambda, Sqs};
 use crate::aws::{Absent, Aws};
 use crate::config::StackConfig;
@@ -102,7 +102,11 @@ pub async fn read(
                         })
                 });
                 if wanted && !for_destroy {
-                    conflicts.push(not_owned("event source mapping", &mapping.name()));
+                    conflicts.push(not_owned_tagged(
+                        "event source mapping",
+                        &mapping.name(),
+                        &mapping.tags,
+                    ));
                 }
                 continue;
             }

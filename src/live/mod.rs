@@ -285,3 +285,20 @@ pub fn not_owned(kind: &str, name: &str) -> Conflict {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_look_alike_is_named_as_its_owners_or_as_untagged() {
+        let theirs = BTreeMap::from([(STACK_TAG.to_string(), "shop-api".to_string())]);
+        let c = not_owned_tagged("schedule rule", "shop-api-v2-schedule-0", &theirs);
+        assert!(c.message.contains("belongs to stack shop-api"), "{c:?}");
+        assert!(!c.hint.contains("import"), "{c:?}");
+        let untagged: BTreeMap<String, String> = BTreeMap::new();
+        let c = not_owned_tagged("event source mapping", "f ← arn", &untagged);
+        assert!(c.message.contains("does not carry the tag"), "{c:?}");
+        assert!(c.hint.contains("stackctl import"), "{c:?}");
+    }
+}

@@ -3,7 +3,7 @@
 //! `ListTargetsByRule` (the target stackctl writes, Id `stackctl`). A rule with a wanted name
 //! that is not the stack's is a conflict; other rules are never touched.
 
-use super::{Conflict, not_owned};
+use super::{Conflict, not_owned_tagged};
 use crate::aws::{Aws, Service::Events};
 use crate::model::{Resource, STACK_TAG};
 use crate::model_events::{SCHEDULE_TARGET_ID, ScheduleRule};
@@ -24,7 +24,7 @@ pub async fn read(
         if owned {
             resources.push(Resource::ScheduleRule(rule));
         } else if wanted.contains(&rule.name) {
-            conflicts.push(not_owned("schedule rule", &rule.name));
+            conflicts.push(not_owned_tagged("schedule rule", &rule.name, &rule.tags));
         }
     }
     Ok((resources, conflicts))
