@@ -130,14 +130,8 @@ async fn create_queue(emu: &Emulator, name: &str, visibility_s: u32) -> String {
 
 /// The function's mappings, read with the SDK: (UUID, source ARN, batch size).
 async fn mappings(emu: &Emulator, function: &str) -> Vec<(String, String, i32)> {
-    emu.lambda()
+    event_source_mappings(emu, function)
         .await
-        .list_event_source_mappings()
-        .function_name(function)
-        .send()
-        .await
-        .unwrap()
-        .event_source_mappings()
         .iter()
         .map(|m| {
             (

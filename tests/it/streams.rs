@@ -36,14 +36,8 @@ fn streams_stack(emu: &Emulator, prefix: &str) -> (Stack, String, String) {
 
 /// The function's mappings, read with the SDK: (source ARN, starting position, batch size).
 async fn mappings(emu: &Emulator, function: &str) -> Vec<(String, String, i32)> {
-    emu.lambda()
+    event_source_mappings(emu, function)
         .await
-        .list_event_source_mappings()
-        .function_name(function)
-        .send()
-        .await
-        .unwrap()
-        .event_source_mappings()
         .iter()
         .map(|m| {
             (

@@ -621,3 +621,19 @@ pub async fn api_named(emu: &Emulator, name: &str) -> bool {
         .unwrap();
     out.items().iter().any(|a| a.name() == Some(name))
 }
+
+/// The function's event source mappings, read with the SDK (one page: tests make a few).
+pub async fn event_source_mappings(
+    emu: &Emulator,
+    function: &str,
+) -> Vec<aws_sdk_lambda::types::EventSourceMappingConfiguration> {
+    emu.lambda()
+        .await
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .event_source_mappings()
+        .to_vec()
+}
