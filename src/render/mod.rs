@@ -35,7 +35,7 @@ pub enum ColorChoice {
 pub fn error_text(e: &anyhow::Error, colour: bool) -> String {
     let header = |s: &str| {
         if colour {
-            style(s).red().bold().to_string()
+            style(s).for_stderr().red().bold().to_string()
         } else {
             s.to_string()
         }
@@ -64,7 +64,7 @@ pub fn outcome(plan: &Plan, outcome: &Outcome) -> String {
     if outcome.interrupted {
         out.push_str(&format!(
             "{} interrupted: no new steps were started; the ones in flight finished.\n",
-            style("Apply").yellow().bold()
+            style("Apply").for_stderr().yellow().bold()
         ));
     }
     out.push_str(&format!(

@@ -39,20 +39,27 @@ impl Activities {
     }
 }
 
+/// Whether a stream gets colour: `--color` first, then NO_COLOR, then whether it is a terminal.
+fn colour_on(choice: ColorChoice, no_color: bool, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && terminal,
+    }
+}
+
 impl Printer {
-    /// Sets colour for the whole process: on with `--color always`; with `auto`, on when stdout
-    /// is a terminal and NO_COLOR is unset or empty (<https://no-color.org>).
+    /// Sets colour for the whole process, for stdout and stderr apart: on with `--color always`;
+    /// with `auto`, on for a stream that is a terminal while NO_COLOR is unset or empty
+    /// (<https://no-color.org>), so `2>err.txt` gets no escape codes while stdout stays coloured.
     pub fn new(color: ColorChoice, quiet: bool, verbose: bool) -> Printer {
-        let enabled = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
-        console::set_colors_enabled(enabled);
-        console::set_colors_enabled_stderr(enabled);
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        console::set_colors_enabled(colour_on(color, no_color, std::io::stdout().is_terminal()));
+        console::set_colors_enabled_stderr(colour_on(
+            color,
+            no_color,
+            std::io::stderr().is_terminal(),
+        ));
         Printer {
             quiet,
             verbose,
@@ -177,7 +184,7 @@ impl Printer {
         let status = if call.ok { "ok" } else { "error" };
         eprintln!(
             "{} {}:{} {} {}ms{}",
-            style("aws").dim(),
+            style("aws").for_stderr().dim(),
             call.service.to_lowercase(),
             call.operation,
             status,
@@ -231,6 +238,17 @@ impl Printer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_stream_gets_colour_by_its_own_terminal() {
+        use super::{ColorChoice, colour_on};
+        // `stackctl validate 2>err.txt` in a terminal: stdout coloured, the file plain.
+        assert!(colour_on(ColorChoice::Auto, false, true));
+        assert!(!colour_on(ColorChoice::Auto, false, false));
+        assert!(!colour_on(ColorChoice::Auto, true, true), "NO_COLOR");
+        assert!(colour_on(ColorChoice::Always, true, false));
+        assert!(!colour_on(ColorChoice::Never, false, true));
+    }
+
     /// The rule this module exists for, checked over the source: outside `render/` and `main.rs`
     /// nothing writes to stdout or stderr or exits the process (library code returns values or
     /// reports events; the command layer hands them to the printer).

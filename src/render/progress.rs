@@ -50,17 +50,19 @@ impl Progress {
                 self.finish(step.id);
                 self.println(format!(
                     "  {} {} {} {}",
-                    style("✓").green(),
+                    style("✓").for_stderr().green(),
                     verb(step.action, false),
                     target(step),
-                    style(format!("({:.1}s)", took.as_secs_f64())).dim()
+                    style(format!("({:.1}s)", took.as_secs_f64()))
+                        .for_stderr()
+                        .dim()
                 ));
             }
             Event::Failed(step, e) => {
                 self.finish(step.id);
                 self.println(format!(
                     "  {} {} {} failed:\n      {}",
-                    style("✗").red(),
+                    style("✗").for_stderr().red(),
                     verb(step.action, true),
                     target(step),
                     error_text(e, false).replace('\n', "\n      ")
@@ -70,7 +72,7 @@ impl Progress {
                 self.println(format!(
                     "  {} API Gateway is throttling this account ({} requests answered 429 so far, \
                      other deployers share its quota): pacing at {:.1} requests/s and retrying",
-                    style("…").yellow(),
+                    style("…").for_stderr().yellow(),
                     stats.throttled,
                     stats.rate_per_s
                 ));
@@ -78,7 +80,7 @@ impl Progress {
             Event::Skipped(step) => {
                 self.println(format!(
                     "  {} skipped {} {} (a step it depends on did not succeed)",
-                    style("-").dim(),
+                    style("-").for_stderr().dim(),
                     step.kind.as_str(),
                     step.name
                 ));
