@@ -18,9 +18,9 @@ pub struct Packaged {
     pub package: crate::package::Package,
 }
 
-/// A plan and the zips its function steps upload, not yet written: `plan` alone only reads, so it
-/// writes nothing (it works in a read-only checkout); `plan --out` and `apply` call
-/// [`Planned::save_packages`] first.
+/// A plan and the zips its function steps upload, not yet written: `plan` and `apply` only read
+/// the checkout, so they work in a read-only one; `plan --out` calls [`Planned::save_packages`]
+/// so that a later `apply PLAN_FILE` finds them.
 pub struct Planned {
     pub plan: Plan,
     /// Zip bytes by the path a step's [`crate::package::PackageRef`] names.
@@ -28,6 +28,12 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// The zips the plan's function steps upload, by the path their
+    /// [`crate::package::PackageRef`] names: what `apply` of this very plan uploads, from memory.
+    pub fn zips(&self) -> &BTreeMap<std::path::PathBuf, Vec<u8>> {
+        &self.zips
+    }
+
     /// Writes the zip of every function step to `.stackctl/packages/<function>.zip` (the
     /// directory created with its `.gitignore`), where apply reads it; nothing for a plan without
     /// function steps. Errors: the directory cannot be written.

@@ -84,6 +84,11 @@ impl PackageRef {
                 hint = "run `stackctl plan` again"
             ),
         };
+        self.verify(zip)
+    }
+
+    /// `zip` if it is the package the plan saw (its sha256); else an error saying to plan again.
+    pub fn verify(&self, zip: Vec<u8>) -> Result<Vec<u8>> {
         let found = code_sha256(&zip);
         if found != self.sha256 {
             crate::bail_hint!(

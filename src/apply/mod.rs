@@ -169,9 +169,17 @@ impl Ctx {
     /// saw, so that a package missing or rewritten since (another `plan --out` of the stack, with
     /// other code) stops the apply before its first step, not half-way, and one rewritten while
     /// the apply runs does not matter. Errors: see [`crate::package::PackageRef::read`].
-    pub fn with_packages(mut self, plan: &Plan) -> Result<Ctx> {
+    pub fn with_packages(
+        mut self,
+        plan: &Plan,
+        in_memory: &BTreeMap<std::path::PathBuf, Vec<u8>>,
+    ) -> Result<Ctx> {
         for package in plan.steps.iter().filter_map(|s| s.package.as_ref()) {
-            self.packages.insert(package.path.clone(), package.read()?);
+            let zip = match in_memory.get(&package.path) {
+                Some(zip) => package.verify(zip.clone())?,
+                None => package.read()?,
+            };
+            self.packages.insert(package.path.clone(), zip);
         }
         Ok(self)
     }

@@ -312,7 +312,7 @@ async fn a_package_rewritten_during_the_apply_still_uploads_the_planned_zip() {
         ),
     ]);
     let ctx = Ctx::new(aws(&client).await, &plan)
-        .with_packages(&plan)
+        .with_packages(&plan, &std::collections::BTreeMap::new())
         .unwrap();
     std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
     let outcome = run(&plan, Arc::new(ctx), 4, |_| {}).await;
@@ -332,7 +332,7 @@ async fn a_package_rewritten_before_the_apply_stops_it_before_any_step() {
     std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
     let client = StaticReplayClient::new(Vec::new());
     let err = Ctx::new(aws(&client).await, &plan)
-        .with_packages(&plan)
+        .with_packages(&plan, &std::collections::BTreeMap::new())
         .err()
         .expect("refused");
     assert!(

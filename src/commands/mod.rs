@@ -12,6 +12,7 @@ use crate::engine;
 use crate::plan::Plan;
 use crate::render::{self, Printer};
 use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
@@ -297,8 +298,16 @@ fn confirm(p: &Printer, question: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
-async fn execute(p: &Printer, aws: Aws, plan: &Plan, parallelism: u16) -> Result<Arc<Ctx>> {
-    let ctx = Arc::new(Ctx::new(aws, plan).with_packages(plan)?);
+/// Applies `plan`, uploading the zips in `zips` (the fresh plan's, in memory) or, for a step whose
+/// package is not there, the file it names.
+async fn execute(
+    p: &Printer,
+    aws: Aws,
+    plan: &Plan,
+    zips: &BTreeMap<std::path::PathBuf, Vec<u8>>,
+    parallelism: u16,
+) -> Result<Arc<Ctx>> {
+    let ctx = Arc::new(Ctx::new(aws, plan).with_packages(plan, zips)?);
     let mut progress = p.progress();
     let outcome = apply::run(plan, ctx.clone(), parallelism as usize, |e| {
         progress.event(e)
@@ -348,9 +357,9 @@ async fn apply(g: &Global, p: &Printer, args: &ApplyArgs) -> Result<Status> {
     if args.plan_file.is_none() {
         confirm(p, "Apply these changes?", args.yes)?;
     }
-    // A saved plan's steps equal the fresh plan's (checked above): the same packages.
-    planned.save_packages(&config)?;
-    let ctx = execute(p, aws.clone(), &plan, g.parallelism).await?;
+    // A saved plan's steps equal the fresh plan's (checked above, packages by hash): the fresh
+    // plan's zips, from memory, so apply writes nothing into the checkout.
+    let ctx = execute(p, aws.clone(), &plan, planned.zips(), g.parallelism).await?;
     p.out_line(render::applied_line(&plan));
     print_urls(p, &aws, &config, ctx.api_id().ok().as_deref());
     Ok(Status::Ok)
@@ -392,7 +401,7 @@ async fn destroy(g: &Global, p: &Printer, args: &DestroyArgs) -> Result<Status> 
         &format!("Destroy everything stack {} owns?", plan.stack),
         args.yes,
     )?;
-    execute(p, aws, &plan, g.parallelism).await?;
+    execute(p, aws, &plan, &BTreeMap::new(), g.parallelism).await?;
     p.out_line(format!(
         "Destroy complete. {} resources deleted.",
         plan.summary.delete

@@ -604,6 +604,14 @@ fn plan_writes_no_package_and_works_where_the_state_dir_cannot_be_made() {
     assert_eq!(run.code(), 1, "{}", run.all());
     assert!(run.stderr().contains(".stackctl"), "{}", run.all());
     assert!(!saved.exists(), "a plan was saved without its packages");
+
+    // Apply uploads its own plan's zips from memory: it needs no writable checkout either.
+    let run = s.run(&["apply", "--yes"]);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    assert!(rt.block_on(function_exists(&emu, &s.function("hello"))));
+    assert!(std::fs::metadata(&state).unwrap().is_file());
+    s.destroy();
 }
 
 #[test]
