@@ -17,6 +17,23 @@ pub struct Diagnostic {
     pub warning: bool,
 }
 
+/// `key = value` outside `range` (the AWS limit the `hint` states): a diagnostic at the value;
+/// `None` inside the range.
+pub fn out_of_range(
+    key: &str,
+    value: &toml::Spanned<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    hint: impl Into<String>,
+) -> Option<Diagnostic> {
+    (!range.contains(value.get_ref())).then(|| {
+        Diagnostic::new(
+            format!("{key} = {} is out of range", value.get_ref()),
+            value.span(),
+        )
+        .hint(hint)
+    })
+}
+
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
         Diagnostic {

@@ -3,6 +3,7 @@
 //! stream). Their typed form and offline checks.
 
 use super::Diagnostic;
+use super::diag::out_of_range;
 use super::events::RawEvent;
 use toml::Spanned;
 
@@ -168,16 +169,13 @@ pub(super) fn stream(
         }
     };
     let batch_size = ev.batch_size.as_ref().map_or(100, |b| *b.get_ref());
-    if let Some(b) = &ev.batch_size
-        && !(1..=10_000).contains(b.get_ref())
-    {
-        out.push(
-            Diagnostic::new(
-                format!("batch_size = {} is out of range", b.get_ref()),
-                b.span(),
-            )
-            .hint(format!("Lambda accepts 1 to 10000 for a {kind} stream")),
-        );
+    if let Some(b) = &ev.batch_size {
+        out.extend(out_of_range(
+            "batch_size",
+            b,
+            1..=10_000,
+            format!("Lambda accepts 1 to 10000 for a {kind} stream"),
+        ));
     }
     let window = batching_window_s(ev, out);
     Some(StreamEvent {
@@ -275,19 +273,16 @@ pub(super) fn sqs(
     let fifo = name.ends_with(".fifo");
     let batch_size = ev.batch_size.as_ref().map_or(10, |b| *b.get_ref());
     let max_batch = if fifo { 10 } else { 10_000 };
-    if let Some(b) = &ev.batch_size
-        && !(1..=max_batch).contains(b.get_ref())
-    {
-        out.push(
-            Diagnostic::new(
-                format!("batch_size = {} is out of range", b.get_ref()),
-                b.span(),
-            )
-            .hint(format!(
+    if let Some(b) = &ev.batch_size {
+        out.extend(out_of_range(
+            "batch_size",
+            b,
+            1..=max_batch,
+            format!(
                 "Lambda accepts 1 to {max_batch} for {} queue",
                 if fifo { "a FIFO" } else { "a standard" }
-            )),
-        );
+            ),
+        ));
     }
     let window = batching_window_s(ev, out);
     if batch_size > 10 && window < 1 {
@@ -315,16 +310,13 @@ pub(super) fn sqs(
 /// `max_batching_window_s`, 0 when unset; out of Lambda's 0 to 300 seconds is a diagnostic
 /// (`MaximumBatchingWindowInSeconds`, CreateEventSourceMapping).
 fn batching_window_s(ev: &RawEvent, out: &mut Vec<Diagnostic>) -> i64 {
-    if let Some(w) = &ev.max_batching_window_s
-        && !(0..=300).contains(w.get_ref())
-    {
-        out.push(
-            Diagnostic::new(
-                format!("max_batching_window_s = {} is out of range", w.get_ref()),
-                w.span(),
-            )
-            .hint("Lambda accepts 0 to 300 seconds"),
-        );
+    if let Some(w) = &ev.max_batching_window_s {
+        out.extend(out_of_range(
+            "max_batching_window_s",
+            w,
+            0..=300,
+            "Lambda accepts 0 to 300 seconds",
+        ));
     }
     ev.max_batching_window_s
         .as_ref()

@@ -1,6 +1,7 @@
 //! Checks a parsed file against the rules stackctl and AWS impose, collecting every problem at once.
 
 use super::aws_limits::{self as limits, RESERVED_ENV, RETENTION_DAYS};
+use super::diag::out_of_range;
 use super::raw::{RawApi, RawFile, RawFunction};
 use super::{
     ApiConfig, CorsConfig, DEFAULT_CORS_HEADERS, Diagnostic, FunctionConfig, ImportConfig,
@@ -145,21 +146,21 @@ impl Validator {
             .extend(limits::runtime_and_handler(&table.runtime, &table.handler));
         let memory_mb = table.memory_mb.as_ref().map_or(128, |m| *m.get_ref());
         if let Some(m) = &table.memory_mb {
-            self.check(
-                limits::MEMORY_MB.contains(m.get_ref()),
+            self.diagnostics.extend(out_of_range(
+                "memory_mb",
                 m,
-                format!("memory_mb = {} is out of range", m.get_ref()),
+                limits::MEMORY_MB,
                 "Lambda accepts 128 to 10240 MB",
-            );
+            ));
         }
         let timeout_s = table.timeout_s.as_ref().map_or(3, |t| *t.get_ref());
         if let Some(t) = &table.timeout_s {
-            self.check(
-                limits::TIMEOUT_S.contains(t.get_ref()),
+            self.diagnostics.extend(out_of_range(
+                "timeout_s",
                 t,
-                format!("timeout_s = {} is out of range", t.get_ref()),
+                limits::TIMEOUT_S,
                 "Lambda accepts 1 to 900 seconds",
-            );
+            ));
         }
         if let Some(r) = &table.log_retention_days {
             self.retention(r);
