@@ -21,6 +21,9 @@ pub struct Call {
     pub operation: String,
     /// HTTP requests sent for this call, retries included.
     pub attempts: u32,
+    /// When the call began, in milliseconds from the start of the run: with `millis`, a
+    /// timeline of what overlapped and what waited.
+    pub started_ms: u128,
     pub millis: u128,
     pub ok: bool,
 }
@@ -42,6 +45,7 @@ pub struct CallLog {
     on_call: Option<OnCall>,
     calls: Mutex<Vec<Call>>,
     file: Option<Mutex<std::fs::File>>,
+    created: Instant,
 }
 
 impl CallLog {
@@ -69,6 +73,7 @@ impl CallLog {
             on_call,
             calls: Mutex::new(Vec::new()),
             file,
+            created: Instant::now(),
         })
     }
 
@@ -150,6 +155,7 @@ impl Intercept for Recorder {
             service,
             operation,
             attempts: started.map_or(0, |s| s.attempts),
+            started_ms: started.map_or(0, |s| s.at.duration_since(self.0.created).as_millis()),
             millis: started.map_or(0, |s| s.at.elapsed().as_millis()),
             ok: matches!(context.output_or_error(), Some(Ok(_))),
         });
