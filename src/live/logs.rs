@@ -24,7 +24,7 @@ pub struct Breadcrumb {
 /// Every log group whose name starts with `prefix` (one paginated `DescribeLogGroups`).
 async fn groups_by_prefix(aws: &Aws, prefix: &str) -> Result<Vec<LogGroupSummary>> {
     let groups = aws
-        .read(aws.call(Logs, "DescribeLogGroups", prefix, || {
+        .read_call(Logs, "DescribeLogGroups", prefix, || {
             aws.logs
                 .describe_log_groups()
                 .log_group_name_prefix(prefix)
@@ -32,7 +32,7 @@ async fn groups_by_prefix(aws: &Aws, prefix: &str) -> Result<Vec<LogGroupSummary
                 .items()
                 .send()
                 .try_collect()
-        }))
+        })
         .await?;
     Ok(groups)
 }
@@ -151,24 +151,48 @@ pub async fn orphan_execution_log_groups(aws: &Aws, stack: &str) -> Result<Vec<R
         .collect())
 }
 
-/// The execution-log groups (`API-Gateway-Execution-Logs_{apiId}/{stage}`) of the stack's own
-/// stages of its API: one `DescribeLogGroups` by prefix, then one `ListTagsForResource` per group
-/// found. A group of a stage the stack does not own (added by hand to its API) is left alone: it
-/// is not listed. One of an owned stage is the stack's even untagged (API Gateway made it before
-/// stackctl managed it), and shows the tag it lacks as a change.
+/// An execution-log group (`API-Gateway-Execution-Logs_{apiId}/{stage}`) and the stage it logs.
+#[derive(Debug)]
+pub struct ExecutionLogGroup {
+    pub stage: String,
+    pub group: Resource,
+}
+
+/// Every execution-log group of one API: one `DescribeLogGroups` by prefix, then one
+/// `ListTagsForResource` per group found. It runs alongside the reads of the API's contents, so
+/// the stages are not known yet: [`of_stages`] keeps the groups of the stack's own.
 pub async fn execution_log_groups(
     aws: &Aws,
     stack: &str,
     api_id: &str,
-    stages: &[String],
-) -> Result<Vec<Resource>> {
+) -> Result<Vec<ExecutionLogGroup>> {
     let prefix = crate::names::execution_log_group(Some(api_id), "");
-    let owned_stage = |name: &str| {
-        name.strip_prefix(&prefix)
-            .is_some_and(|stage| stages.iter().any(|s| s == stage))
-    };
-    let groups = groups_with_owner(aws, stack, &prefix, owned_stage).await?;
-    Ok(groups.into_iter().map(|(g, _)| g).collect())
+    let groups = groups_with_owner(aws, stack, &prefix, |_| true).await?;
+    Ok(groups
+        .into_iter()
+        .map(|(group, _)| {
+            let name = match &group {
+                Resource::LogGroup(g) => g.name.as_str(),
+                _ => "",
+            };
+            ExecutionLogGroup {
+                stage: name.strip_prefix(&prefix).unwrap_or_default().to_string(),
+                group,
+            }
+        })
+        .collect())
+}
+
+/// The groups of `stages` (the stack's own stages, and the one the file wants). A group of a
+/// stage the stack does not own (added by hand to its API) is left alone: it is not listed. One
+/// of an owned stage is the stack's even untagged (API Gateway made it before stackctl managed
+/// it), and shows the tag it lacks as a change.
+pub fn of_stages(groups: Vec<ExecutionLogGroup>, stages: &[String]) -> Vec<Resource> {
+    groups
+        .into_iter()
+        .filter(|g| stages.contains(&g.stage))
+        .map(|g| g.group)
+        .collect()
 }
 
 /// The log groups named `prefix…` that `keep` accepts, each with whether it carries the stack's

@@ -113,6 +113,8 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
             config.api.as_ref().map(|a| a.name.as_str()),
             config.api.as_ref().map(|a| a.stage.as_str()),
             config.import.rest_api.as_deref().filter(|_| !for_destroy),
+            // Read while the stack logs, and for destroy (which deletes them even when logging is off).
+            logging || for_destroy,
         ),
         async {
             if logging && !for_destroy {
@@ -185,23 +187,20 @@ pub async fn read(aws: &Aws, config: &StackConfig, for_destroy: bool) -> Result<
             .extend(logs::orphan_execution_log_groups(aws, stack).await?);
     }
     if let Some(api) = api {
-        // Read while the stack logs, and for destroy (which deletes them even when logging is off).
-        if let Some(id) = api.api_id.as_deref().filter(|_| logging || for_destroy) {
-            // The stack's own stages: those it reads as its own, and the one the file wants.
-            let mut stages: Vec<String> = api
-                .resources
-                .iter()
-                .filter_map(|r| match r {
-                    Resource::Stage(s) => Some(s.name.clone()),
-                    _ => None,
-                })
-                .collect();
-            if !for_destroy && let Some(a) = &config.api {
-                stages.push(a.stage.clone());
-            }
-            live.resources
-                .extend(logs::execution_log_groups(aws, stack, id, &stages).await?);
+        // The stack's own stages: those it reads as its own, and the one the file wants.
+        let mut stages: Vec<String> = api
+            .resources
+            .iter()
+            .filter_map(|r| match r {
+                Resource::Stage(s) => Some(s.name.clone()),
+                _ => None,
+            })
+            .collect();
+        if !for_destroy && let Some(a) = &config.api {
+            stages.push(a.stage.clone());
         }
+        live.resources
+            .extend(logs::of_stages(api.execution_log_groups, &stages));
         live.resources.extend(api.resources);
         live.conflicts.extend(api.conflicts);
         live.ids.api_id = api.api_id;
