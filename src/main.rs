@@ -1,3 +1,9 @@
+//! The `stackctl` binary: parses the command line and runs the command.
+
+// The command futures nest deep (every read is an async block in an async block): the default
+// limit of 128 is too low to compute their layout.
+#![recursion_limit = "256"]
+
 use clap::Parser;
 use stackctl::{cli::Cli, commands, render};
 use std::process::ExitCode;

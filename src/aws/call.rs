@@ -11,7 +11,7 @@ use std::fmt;
 use std::future::Future;
 
 /// The AWS service a call goes to, by the prefix IAM policies use for it (`apigateway:`, `iam:`…).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Service {
     /// Amazon API Gateway (REST APIs, v1): every call is paced to the control-plane quotas.
     ApiGateway,
@@ -126,20 +126,26 @@ impl Aws {
         (result, verdict.get())
     }
 
-    /// [`Aws::call`] for a read: waits until fewer than `--parallelism` reads are in flight.
+    /// [`Aws::call`] for a read: each attempt waits until fewer than `--parallelism` reads of
+    /// `service` are in flight. The wait for a pacer comes first and holds no place: reads queued behind Lambda's
+    /// `GetPolicy` quota (15/s) must not keep API Gateway's or IAM's reads from being sent.
     pub async fn read_call<T, E, F, Fut>(
         &self,
         service: Service,
         op: &'static str,
         target: impl fmt::Display,
-        send: F,
+        mut send: F,
     ) -> Result<T, AwsError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.read(self.call(service, op, target, send)).await
+        self.call(service, op, target, || {
+            let sent = send();
+            async move { self.read(service, sent).await }
+        })
+        .await
     }
 }
 

@@ -27,7 +27,7 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// Called with each finished call (`-v` passes the renderer's printer).
     pub on_call: Option<OnCall>,
-    /// How many reads may be in flight at once (`--parallelism`).
+    /// How many reads may be in flight at once to each service (`--parallelism`).
     pub parallelism: usize,
     /// `--local`: MiniStack on 127.0.0.1 (started if needed), dummy credentials, no profile.
     pub local: bool,
@@ -61,7 +61,7 @@ pub struct Aws {
     pub pacer: Arc<Pacer>,
     /// Lambda's control-plane quotas (see [`Pacer::lambda`]).
     pub lambda_pacer: Arc<Pacer>,
-    reads: Arc<tokio::sync::Semaphore>,
+    reads: Arc<Reads>,
 }
 
 impl Aws {
@@ -133,7 +133,7 @@ impl Aws {
     }
 
     /// The service clients for `shared` in `region`, each recording its calls and using
-    /// stackctl's retry classifier; `parallelism` bounds reads in flight. `connect` uses it, and
+    /// stackctl's retry classifier; `parallelism` bounds reads in flight to each service. `connect` uses it, and
     /// request-level tests pass an SdkConfig whose HTTP client replays recorded traffic.
     pub fn from_sdk_config(
         shared: &aws_config::SdkConfig,
@@ -183,16 +183,18 @@ impl Aws {
             calls,
             pacer: Arc::new(Pacer::api_gateway()),
             lambda_pacer: Arc::new(Pacer::lambda()),
-            reads: Arc::new(tokio::sync::Semaphore::new(parallelism.max(1))),
+            reads: Arc::new(Reads::new(parallelism)),
         })
     }
 
-    /// Runs one read call once fewer than `--parallelism` reads are in flight. Wrap single calls
-    /// only, never a future that itself waits for another read (that could deadlock).
-    pub async fn read<F: std::future::Future>(&self, call: F) -> F::Output {
+    /// Runs one read request of `service` once fewer than `--parallelism` reads of that service
+    /// are in flight. Wrap single requests only, never a future that itself waits for another
+    /// read (that could deadlock).
+    async fn read<F: std::future::Future>(&self, service: Service, call: F) -> F::Output {
         let _permit = self
             .reads
-            .acquire()
+            .of(service)
+            .acquire_owned()
             .await
             .expect("the semaphore is never closed");
         call.await
@@ -254,4 +256,50 @@ async fn check_profile(flag: Option<&str>) -> Result<()> {
     };
     crate::bail_hint!("profile {name} ({from}) is not in ~/.aws/config or ~/.aws/credentials; {listed}"; hint = "\
          create it with `aws configure --profile {name}` (or `aws configure sso`), or pass another --profile")
+}
+
+/// The bound on reads in flight, one per service: each service has its own endpoint and quotas,
+/// so a backlog of one service's reads (twenty functions' `GetFunction` and `GetPolicy`) never
+/// holds up another's (the REST API's `GetResources`, on a plan's longest chain of reads).
+#[derive(Debug)]
+struct Reads {
+    parallelism: usize,
+    by_service: std::sync::Mutex<std::collections::BTreeMap<Service, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl Reads {
+    fn new(parallelism: usize) -> Reads {
+        Reads {
+            parallelism: parallelism.max(1),
+            by_service: Default::default(),
+        }
+    }
+
+    fn of(&self, service: Service) -> Arc<tokio::sync::Semaphore> {
+        self.by_service
+            .lock()
+            .expect("reads lock")
+            .entry(service)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.parallelism)))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod reads_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_of_one_service_never_wait_for_anothers() {
+        let reads = Reads::new(1);
+        let _lambda = reads.of(Service::Lambda).acquire_owned().await.unwrap();
+        assert!(
+            reads.of(Service::Lambda).try_acquire_owned().is_err(),
+            "Lambda's one place is taken"
+        );
+        assert!(
+            reads.of(Service::ApiGateway).try_acquire_owned().is_ok(),
+            "API Gateway's read goes ahead"
+        );
+    }
 }

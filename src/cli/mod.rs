@@ -97,7 +97,7 @@ pub struct AwsFlags {
     /// Run against MiniStack on 127.0.0.1:4567 with dummy credentials, starting it if it is not running.
     #[arg(long)]
     pub local: bool,
-    /// How many AWS calls or steps to run at once [default: 10].
+    /// How many steps, or reads of each AWS service, to run at once [default: 10].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: Option<u16>,
 }

@@ -206,9 +206,9 @@ pub struct CloudWatch {
 
 pub async fn read_cloudwatch_role(aws: &Aws) -> Result<CloudWatch> {
     let account = aws
-        .read(aws.call(ApiGateway, "GetAccount", "", || {
+        .read_call(ApiGateway, "GetAccount", "", || {
             aws.apigw.get_account().send()
-        }))
+        })
         .await?;
     let current = account.cloudwatch_role_arn().map(str::to_string);
     let usable = match &current {
