@@ -4,8 +4,11 @@
 //! what a real account would allow.
 //!
 //! ```sh
-//! cargo run --release --example quota-proxy -- http://127.0.0.1:4566
+//! cargo run --release --example quota-proxy -- http://127.0.0.1:4566 [--latency-ms N]
 //! ```
+//!
+//! `--latency-ms N` holds every request N milliseconds before answering it, as a round trip to an
+//! AWS region would (see `Proxy::latency`).
 //!
 //! Prints `listening http://127.0.0.1:PORT` on stdout, then answers each line read on stdin with
 //! one JSON line of counts since the start, `{"admitted": N, "throttled": N, "floor_s": S}` (API
@@ -33,9 +36,20 @@ mod support {
 use std::io::BufRead;
 
 fn main() {
-    let Some(endpoint) = std::env::args().nth(1) else {
-        eprintln!("usage: quota-proxy http://127.0.0.1:PORT   (the emulator to forward to)");
+    let usage = || -> ! {
+        eprintln!(
+            "usage: quota-proxy http://127.0.0.1:PORT [--latency-ms N]   (the emulator to forward to)"
+        );
         std::process::exit(2);
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (endpoint, latency_ms) = match args.as_slice() {
+        [endpoint] => (endpoint.clone(), None),
+        [endpoint, flag, ms] if flag == "--latency-ms" => match ms.parse::<u64>() {
+            Ok(ms) => (endpoint.clone(), Some(ms)),
+            Err(_) => usage(),
+        },
+        _ => usage(),
     };
     let target = support::Emulator {
         kind: support::Kind::Emulator,
@@ -43,6 +57,9 @@ fn main() {
     };
     let proxy = proxy::Proxy::start(&target);
     proxy.quota_mode();
+    if let Some(ms) = latency_ms {
+        proxy.latency(std::time::Duration::from_millis(ms));
+    }
     println!("listening http://{}", proxy.addr);
     for line in std::io::stdin().lock().lines() {
         if line.is_err() {

@@ -110,6 +110,8 @@ fn quotas() -> BTreeMap<&'static str, (f64, f64)> {
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
+    /// Added to every request before it is answered, as a round trip to an AWS region would be.
+    latency: Option<Duration>,
     quota: Option<BTreeMap<&'static str, Bucket>>,
     /// How long a new role stays unusable for CreateFunction and UpdateAccount.
     role_delay: Option<Duration>,
@@ -223,6 +225,15 @@ impl Proxy {
     /// Gateway finds it lacks permissions (UpdateAccount).
     pub fn role_propagation(&self, delay: Duration) {
         self.state.lock().unwrap().role_delay = Some(delay);
+    }
+
+    /// Holds every request for `latency` before answering it (requests wait side by side, not in
+    /// turn), so an emulator a few milliseconds away answers about as late as an AWS region
+    /// would: what a command's wall time is made of then is round trips, not emulator work.
+    /// `scripts/bench.py` uses it through the quota-proxy program; no test times anything.
+    #[allow(dead_code)]
+    pub fn latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = Some(latency);
     }
 
     /// Answers a duplicate CreateResource (same parent, same path part) with AWS's 409.
@@ -648,6 +659,10 @@ fn decide(state: &mut State, service: &str, op: &str, path: &str, body: &[u8]) -
 }
 
 async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>, upstream: SocketAddr) -> Answer {
+    let latency = state.lock().unwrap().latency;
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
