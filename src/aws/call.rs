@@ -127,8 +127,8 @@ impl Aws {
     }
 
     /// [`Aws::call`] for a read: each attempt waits until fewer than `--parallelism` reads of
-    /// `service` are in flight. The wait for a pacer comes first and holds no place: reads queued behind Lambda's
-    /// `GetPolicy` quota (15/s) must not keep API Gateway's or IAM's reads from being sent.
+    /// `service` are in flight. The wait for a pacer comes first and holds no place: reads queued
+    /// behind Lambda's `GetPolicy` quota (15/s) must not keep other reads from being sent.
     pub async fn read_call<T, E, F, Fut>(
         &self,
         service: Service,

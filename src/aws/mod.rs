@@ -133,8 +133,9 @@ impl Aws {
     }
 
     /// The service clients for `shared` in `region`, each recording its calls and using
-    /// stackctl's retry classifier; `parallelism` bounds reads in flight to each service. `connect` uses it, and
-    /// request-level tests pass an SdkConfig whose HTTP client replays recorded traffic.
+    /// stackctl's retry classifier; `parallelism` bounds reads in flight to each service.
+    /// `connect` uses it, and request-level tests pass an SdkConfig whose HTTP client replays
+    /// recorded traffic.
     pub fn from_sdk_config(
         shared: &aws_config::SdkConfig,
         region: String,
