@@ -161,7 +161,49 @@ pub fn overlay(root: &mut Spanned<DeTable<'_>>, env: Option<&str>) -> Result<(),
             )),
         );
     }
+    new_functions_are_whole(root.get_ref(), &chosen, env)?;
     merge(root.get_mut(), chosen);
+    Ok(())
+}
+
+/// An environment may add a function of its own, but then it gives it whole (`runtime` at least):
+/// a table that only overrides keys of a function the file does not define is a misspelt key
+/// (`[env.prod.functions.helo]` under `[functions.hello]`), named as that, not as a new function
+/// missing its `runtime`.
+fn new_functions_are_whole(
+    base: &DeTable<'_>,
+    chosen: &DeTable<'_>,
+    env: &str,
+) -> Result<(), Diagnostic> {
+    let Some(DeValue::Table(overrides)) = chosen.get("functions").map(Spanned::get_ref) else {
+        return Ok(());
+    };
+    let defined: Vec<String> = match base.get("functions").map(Spanned::get_ref) {
+        Some(DeValue::Table(t)) => t.keys().map(|k| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    for (key, table) in overrides {
+        let whole = matches!(table.get_ref(), DeValue::Table(t) if t.contains_key("runtime"));
+        if whole || defined.iter().any(|d| d == key.get_ref()) {
+            continue;
+        }
+        let hint = if defined.is_empty() {
+            "the file defines no function: an environment that adds one gives it runtime, handler and source".to_string()
+        } else {
+            format!(
+                "{}; an environment that adds a function of its own gives it runtime, handler and source",
+                super::plain::suggest(key.get_ref(), &defined, "the file's functions are")
+            )
+        };
+        return Err(Diagnostic::new(
+            format!(
+                "env.{env} overrides function `{}`, which the file does not define",
+                key.get_ref()
+            ),
+            key.span(),
+        )
+        .hint(hint));
+    }
     Ok(())
 }
 
@@ -260,6 +302,32 @@ functions.api.layers = ["z"]
         assert_eq!(api.get_ref().as_str(), Some("a1b2c3"));
         let root = resolved(&inside, Some("prod")).unwrap();
         assert!(root.get_ref().get("import").is_none());
+    }
+
+    #[test]
+    fn an_override_of_a_misspelt_function_is_named_as_that() {
+        let typo = format!("{FILE}\n[env.dev.functions.apj]\nmemory_mb = 512\n");
+        let err = resolved(&typo, Some("dev")).unwrap_err();
+        assert!(
+            err.message
+                .contains("env.dev overrides function `apj`, which the file does not define"),
+            "{err:?}"
+        );
+        assert_eq!(&typo[err.span.clone()], "apj");
+        assert!(
+            err.hint
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("did you mean `api`?"),
+            "{err:?}"
+        );
+        // A function an environment adds whole is its own.
+        let added = format!(
+            "{FILE}\n[env.dev.functions.worker]\nruntime = \"python3.12\"\nhandler = \"w.handler\"\nsource = \"w\"\n"
+        );
+        let root = resolved(&added, Some("dev")).unwrap();
+        let runtime = get(root.get_ref(), &["functions", "worker", "runtime"]);
+        assert_eq!(runtime.get_ref().as_str(), Some("python3.12"));
     }
 
     #[test]

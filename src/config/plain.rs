@@ -128,7 +128,7 @@ fn split_expected(rest: &str) -> (String, Vec<String>) {
 }
 
 /// "did you mean `memory_mb`?" when one known name is close, then the full list.
-fn suggest(name: &str, known: &[String], list_intro: &str) -> String {
+pub(super) fn suggest(name: &str, known: &[String], list_intro: &str) -> String {
     let name = name.trim_matches('`');
     let listed = known.join(", ");
     let nearest = known
