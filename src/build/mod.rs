@@ -275,7 +275,11 @@ fn tail(output: &[u8]) -> String {
     let text = String::from_utf8_lossy(output);
     let lines: Vec<&str> = text
         .lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains("Running pip as the 'root' user"))
+        // Blank lines, npm's blank prefixed lines, and pip's warning about running as root.
+        .filter(|l| {
+            !matches!(l.trim(), "" | "npm error" | "npm ERR!")
+                && !l.contains("Running pip as the 'root' user")
+        })
         .collect();
     lines[lines.len().saturating_sub(12)..]
         .iter()

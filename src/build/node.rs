@@ -73,6 +73,7 @@ pub fn install(f: &FunctionConfig, scratch: &Path) -> Result<PathBuf, BuildError
 
 /// Turns npm's failure into an error naming the package and the fix.
 fn explain(locked: bool, stderr: &[u8]) -> BuildError {
+    let stderr = &without_usage(stderr);
     let text = String::from_utf8_lossy(stderr);
     if let Some(url) = text
         .lines()
@@ -114,6 +115,36 @@ fn explain(locked: bool, stderr: &[u8]) -> BuildError {
     )
 }
 
+/// npm's error output without the usage text it appends to a usage error (`npm ci` with a lock
+/// file out of sync): the lines that say why ("Missing: uuid@9.0.0 from lock file") come before
+/// it, and an excerpt of the last lines would show only the option list.
+fn without_usage(stderr: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(usage) = lines.iter().position(|l| npm_text(l) == "Usage:") else {
+        return stderr.to_vec();
+    };
+    let mut kept: Vec<&str> = lines[..usage].to_vec();
+    while kept.last().is_some_and(|l| npm_text(l).is_empty()) {
+        kept.pop();
+    }
+    // The command's one-line description ("Clean install a project") opens the usage text.
+    kept.pop();
+    kept.extend(
+        lines
+            .iter()
+            .filter(|l| l.contains("A complete log of this run")),
+    );
+    kept.join("\n").into_bytes()
+}
+
+/// A line of npm's error output without its `npm error` (npm 9+) or `npm ERR!` prefix.
+fn npm_text(line: &str) -> &str {
+    line.trim_start_matches("npm error")
+        .trim_start_matches("npm ERR!")
+        .trim()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +160,25 @@ mod tests {
             b"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/no-such-pkg-x - Not found\n",
         );
         assert!(e.message.contains("no package no-such-pkg-x"), "{e:?}");
+    }
+
+    #[test]
+    fn an_out_of_sync_lock_file_shows_what_is_missing_not_npms_usage() {
+        let out = "npm error code EUSAGE\nnpm error\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync.\nnpm error\nnpm error Missing: uuid@9.0.0 from lock file\nnpm error\nnpm error Clean install a project\nnpm error\nnpm error Usage:\nnpm error npm ci\nnpm error\nnpm error Options:\nnpm error [--install-strategy <hoisted|nested|shallow|linked>]\nnpm error\nnpm error Run \"npm help ci\" for more info\nnpm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log\n";
+        let e = explain(true, out.as_bytes());
+        assert!(e.message.contains("not in sync"), "{e:?}");
+        assert!(
+            e.message.contains("Missing: uuid@9.0.0 from lock file"),
+            "{e:?}"
+        );
+        assert!(e.message.contains("A complete log of this run"), "{e:?}");
+        for usage in [
+            "Usage:",
+            "Options:",
+            "install-strategy",
+            "Clean install a project",
+        ] {
+            assert!(!e.message.contains(usage), "{usage} in {e:?}");
+        }
     }
 }
