@@ -9,7 +9,9 @@
 //!
 //! MiniStack is started detached, bound to 127.0.0.1 only, and keeps running for the next
 //! commands; stackctl prints its pid so it can be stopped. It is never stopped or restarted by
-//! stackctl: one already answering on the port is reused as it is.
+//! stackctl: one already answering on the port is reused as it is. Commands started together
+//! take turns (a lock file per port under the data directory): the first installs and starts
+//! MiniStack, the others wait for it and reuse it.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -38,6 +40,12 @@ pub fn port() -> u16 {
 pub async fn ensure() -> Result<String> {
     let port = port();
     let endpoint = format!("http://127.0.0.1:{port}");
+    if ready(&endpoint).await {
+        return Ok(endpoint);
+    }
+    // One starter at a time: a second command started at the same moment would otherwise race
+    // the first for the port (and for the venv's install), and fail as "exited during startup".
+    let _turn = take_turn(&data_dir()?.join(format!("ministack-{port}.lock"))).await?;
     if ready(&endpoint).await {
         return Ok(endpoint);
     }
@@ -104,6 +112,24 @@ pub async fn ensure() -> Result<String> {
         log: log_path,
     });
     Ok(endpoint)
+}
+
+/// Waits for, then holds, an exclusive lock on `path` (created if needed) until the file is
+/// dropped. Files Rust opens are close-on-exec, so the MiniStack started under it does not keep it.
+async fn take_turn(path: &Path) -> Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await?
+        .with_context(|| format!("--local: cannot lock {shown}"))
 }
 
 /// MiniStack answers its readiness probe.

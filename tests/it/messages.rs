@@ -451,8 +451,9 @@ fn local_reuses_a_running_ministack() {
 }
 
 /// `--local` with nothing on its port starts MiniStack itself, on 127.0.0.1 only, and the next
-/// command reuses it. Uses its own port (`STACKCTL_LOCAL_PORT`) so the shared emulator on 4567 is
-/// never touched; the test stops what it started, by process group.
+/// command reuses it. Two commands started together take turns: one starts it, the other reuses
+/// it. Uses its own port (`STACKCTL_LOCAL_PORT`) so the shared emulator on 4567 is never touched;
+/// the test stops what it started, by process group.
 #[test]
 fn local_starts_ministack_on_loopback_when_none_runs() {
     let venv = repo().join(".emulators/ministack");
@@ -463,16 +464,29 @@ fn local_starts_ministack_on_loopback_when_none_runs() {
     );
     let dir = initialised("local-start");
     let port = closed_port();
-    let run = || {
-        bare(&dir)
-            .env("STACKCTL_LOCAL_PORT", port.to_string())
+    let command = || {
+        let mut c = bare(&dir);
+        c.env("STACKCTL_LOCAL_PORT", port.to_string())
             .env("STACKCTL_MINISTACK_VENV", &venv)
             .env("XDG_DATA_HOME", dir.join("data"))
             .args(["--local", "plan"])
-            .output()
-            .unwrap()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
     };
-    let first = run();
+    let run = || command().output().unwrap();
+    // Two at once: whichever starts MiniStack is `first`, the one that waited for it `together`.
+    let (a, b) = (command().spawn().unwrap(), command().spawn().unwrap());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let started =
+        |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).contains("Started MiniStack");
+    assert!(
+        started(&a) != started(&b),
+        "exactly one of two commands started together starts MiniStack:\n{}\n{}",
+        text(&a),
+        text(&b)
+    );
+    let (first, together) = if started(&a) { (a, b) } else { (b, a) };
     let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
     let pid: i32 = stderr
         .split("(pid ")
@@ -506,6 +520,7 @@ fn local_starts_ministack_on_loopback_when_none_runs() {
         vec!["0100007F".to_string()],
         "listeners on {port}"
     );
+    assert_eq!(together.status.code(), Some(0), "{}", text(&together));
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
     assert!(
         !String::from_utf8_lossy(&second.stderr).contains("Started MiniStack"),
