@@ -117,10 +117,15 @@ fn explain(locked: bool, stderr: &[u8]) -> BuildError {
 
 /// npm's error output without the usage text it appends to a usage error (`npm ci` with a lock
 /// file out of sync): the lines that say why ("Missing: uuid@9.0.0 from lock file") come before
-/// it, and an excerpt of the last lines would show only the option list.
+/// it, and an excerpt of the last lines would show only the option list. Only npm's own usage
+/// error (`code EUSAGE`) is cut: a failing install script's output, which npm repeats with the
+/// same prefix, may hold a "Usage:" of its own after its cause.
 fn without_usage(stderr: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().collect();
+    if !lines.iter().any(|l| npm_text(l) == "code EUSAGE") {
+        return stderr.to_vec();
+    }
     let Some(usage) = lines.iter().position(|l| npm_text(l) == "Usage:") else {
         return stderr.to_vec();
     };
@@ -179,6 +184,21 @@ mod tests {
             "Clean install a project",
         ] {
             assert!(!e.message.contains(usage), "{usage} in {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_scripts_own_usage_text_is_kept_with_its_cause() {
+        // npm 11's real output for a dependency whose install script fails printing its usage:
+        // not npm's usage error (no `code EUSAGE`), so nothing is cut.
+        let out = "npm error code 1\nnpm error path /tmp/npmrev/dep\nnpm error command failed\nnpm error command sh -c node install.js\nnpm error Error: libfoo 2.3 not found; set LIBFOO_DIR\nnpm error\nnpm error Usage:\nnpm error   LIBFOO_DIR=/path npm install dep\nnpm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log\n";
+        let e = explain(false, out.as_bytes());
+        for line in [
+            "Error: libfoo 2.3 not found; set LIBFOO_DIR",
+            "Usage:",
+            "LIBFOO_DIR=/path npm install dep",
+        ] {
+            assert!(e.message.contains(line), "{line} not in {e:?}");
         }
     }
 }
