@@ -156,6 +156,8 @@ pub async fn orphan_execution_log_groups(aws: &Aws, stack: &str) -> Result<Vec<R
 pub struct ExecutionLogGroup {
     pub stage: String,
     pub group: Resource,
+    /// It carries the stack's tag.
+    pub owned: bool,
 }
 
 /// Every execution-log group of one API: one `DescribeLogGroups` by prefix, then one
@@ -170,7 +172,7 @@ pub async fn execution_log_groups(
     let groups = groups_with_owner(aws, stack, &prefix, |_| true).await?;
     Ok(groups
         .into_iter()
-        .map(|(group, _)| {
+        .map(|(group, owned)| {
             let name = match &group {
                 Resource::LogGroup(g) => g.name.as_str(),
                 _ => "",
@@ -178,19 +180,21 @@ pub async fn execution_log_groups(
             ExecutionLogGroup {
                 stage: name.strip_prefix(&prefix).unwrap_or_default().to_string(),
                 group,
+                owned,
             }
         })
         .collect())
 }
 
-/// The groups of `stages` (the stack's own stages, and the one the file wants). A group of a
-/// stage the stack does not own (added by hand to its API) is left alone: it is not listed. One
-/// of an owned stage is the stack's even untagged (API Gateway made it before stackctl managed
-/// it), and shows the tag it lacks as a change.
+/// The groups of `stages` (the stack's own stages, and the one the file wants), and every group
+/// carrying the stack's tag (that of a stage renamed while logging was off, which kept its group
+/// until destroy). A group of a stage the stack does not own (added by hand to its API) is left
+/// alone: it is not listed. One of an owned stage is the stack's even untagged (API Gateway made
+/// it before stackctl managed it), and shows the tag it lacks as a change.
 pub fn of_stages(groups: Vec<ExecutionLogGroup>, stages: &[String]) -> Vec<Resource> {
     groups
         .into_iter()
-        .filter(|g| stages.contains(&g.stage))
+        .filter(|g| g.owned || stages.contains(&g.stage))
         .map(|g| g.group)
         .collect()
 }

@@ -209,3 +209,31 @@ on_both!(
         );
     }
 );
+
+// A stage renamed while logging is off: the old stage goes, its group stays (turning logging off
+// keeps a group until destroy), and destroy, reading only the stages the API still has, must
+// still delete it: it carries the stack's tag.
+on_both!(
+    destroy_deletes_the_log_group_of_a_stage_renamed_with_logging_off,
+    |emu: Emulator| async move {
+        let s = Stack::from_example(&emu, "tutorial", "execrename");
+        s.apply();
+        let api = tagged_apis(&emu, &s.name).await.remove(0);
+        assert!(execution_group(&emu, &api).await.is_some());
+        s.edit(
+            "stage = \"prod\"\nlogging = \"INFO\"",
+            "stage = \"v1\"\nlogging = \"OFF\"",
+        );
+        s.apply();
+        let (_, tags) = execution_group(&emu, &api)
+            .await
+            .expect("logging off keeps the old stage's group until destroy");
+        assert_eq!(tags.get(TAG), Some(&s.name));
+        let destroyed = s.destroy();
+        assert!(
+            execution_group(&emu, &api).await.is_none(),
+            "destroy left the stack's tagged execution-log group of its old stage: {}",
+            destroyed.all()
+        );
+    }
+);
