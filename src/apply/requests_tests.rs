@@ -5,7 +5,7 @@
 use super::*;
 use crate::diff::{Action, diff};
 use crate::model::{ApiResource, Kind, LogGroup, Resource, RestApi, STACK_TAG, Tags};
-use crate::plan::{Plan, Step, build};
+use crate::plan::{Plan, build};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::http::{Request, Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
@@ -44,21 +44,13 @@ async fn aws(client: &StaticReplayClient) -> Aws {
     Aws::from_sdk_config(&shared, "us-east-1".into(), None, 4).expect("clients")
 }
 
-fn plan_of(steps: Vec<Step>, ids: crate::live::Ids) -> Plan {
-    Plan {
-        format: crate::plan::PLAN_FORMAT,
-        stack: "s".into(),
-        region: "us-east-1".into(),
-        account: "123456789012".into(),
-        file: "stack.toml".into(),
-        summary: crate::plan::summarize(&steps),
-        steps,
-        conflicts: Vec::new(),
-        ids,
-        stage: None,
-        endpoint: None,
-        profile: None,
-    }
+/// The first request sent was `UpdateFunctionCode` carrying exactly `zip`.
+fn assert_uploaded(client: &StaticReplayClient, zip: &[u8]) {
+    let upload = client.actual_requests().next().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
+    use base64::Engine;
+    let zip = base64::engine::general_purpose::STANDARD.encode(zip);
+    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
 }
 
 /// Runs `plan` with the replay client; the outcome and every request sent (method, path).
@@ -93,7 +85,11 @@ async fn a_plan_with_nothing_to_change_sends_no_request() {
     let steps = build(diff(&stack(), &stack(), &Default::default())).unwrap();
     assert!(steps.is_empty());
     let client = StaticReplayClient::new(Vec::new());
-    let (outcome, sent) = apply(&plan_of(steps, Default::default()), &client).await;
+    let (outcome, sent) = apply(
+        &crate::model::fixtures::plan(steps, Default::default()),
+        &client,
+    )
+    .await;
     assert!(outcome.ok(), "{outcome:?}");
     assert_eq!(sent, Vec::<(String, String)>::new());
 }
@@ -107,7 +103,11 @@ async fn deleting_what_is_already_gone_is_done_in_one_call() {
         None,
         r#"{"__type":"ResourceNotFoundException","message":"The specified log group does not exist."}"#,
     )]);
-    let (outcome, sent) = apply(&plan_of(steps, Default::default()), &client).await;
+    let (outcome, sent) = apply(
+        &crate::model::fixtures::plan(steps, Default::default()),
+        &client,
+    )
+    .await;
     assert!(outcome.ok(), "{outcome:?}");
     assert_eq!(sent.len(), 1, "{sent:?}");
     let target = client
@@ -145,7 +145,7 @@ async fn a_lost_create_response_is_looked_up_not_sent_again() {
             r#"{"item":[{"id":"root1","path":"/"},{"id":"x1","parentId":"root1","path":"/x","pathPart":"x"}]}"#,
         ),
     ]);
-    let plan = plan_of(steps, ids);
+    let plan = crate::model::fixtures::plan(steps, ids);
     let ctx = Arc::new(Ctx::new(aws(&client).await, &plan));
     let outcome = run(&plan, ctx.clone(), 4, |_| {}).await;
     assert!(outcome.ok(), "{outcome:?}");
@@ -221,7 +221,11 @@ async fn a_function_is_deleted_before_its_role_and_its_log_group_last() {
         xml(&format!("<DeleteRoleResponse>{ok}</DeleteRoleResponse>")),
         answer(200, None, "{}"),
     ]);
-    let (outcome, _) = apply(&plan_of(steps, Default::default()), &client).await;
+    let (outcome, _) = apply(
+        &crate::model::fixtures::plan(steps, Default::default()),
+        &client,
+    )
+    .await;
     assert!(outcome.ok(), "{outcome:?}");
     let sent: Vec<String> = client.actual_requests().map(operation).collect();
     assert_eq!(
@@ -262,7 +266,10 @@ fn code_change_plan(dir: &std::path::Path) -> (Plan, crate::package::Package) {
     .unwrap();
     let packages = std::collections::BTreeMap::from([("s-a".to_string(), package)]);
     crate::plan::attach(&mut steps, &[], &packages);
-    (plan_of(steps, Default::default()), built)
+    (
+        crate::model::fixtures::plan(steps, Default::default()),
+        built,
+    )
 }
 
 /// A code change uploads exactly the zip the plan built (the step carries its path and hash):
@@ -290,11 +297,7 @@ async fn a_code_change_uploads_the_package_the_plan_built() {
             "GET https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/s-a",
         ]
     );
-    let upload = client.actual_requests().next().unwrap();
-    let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
-    use base64::Engine;
-    let zip = base64::engine::general_purpose::STANDARD.encode(&built.zip);
-    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
+    assert_uploaded(&client, &built.zip);
 }
 
 /// A package rewritten while the apply runs (another `plan --out` of the stack, with other
@@ -317,11 +320,7 @@ async fn a_package_rewritten_during_the_apply_still_uploads_the_planned_zip() {
     std::fs::write(dir.path().join("packages/s-a.zip"), b"other bytes").unwrap();
     let outcome = run(&plan, Arc::new(ctx), 4, |_| {}).await;
     assert!(outcome.ok(), "{outcome:?}");
-    let upload = client.actual_requests().next().unwrap();
-    let body: serde_json::Value = serde_json::from_slice(upload.body().bytes().unwrap()).unwrap();
-    use base64::Engine;
-    let zip = base64::engine::general_purpose::STANDARD.encode(&built.zip);
-    assert_eq!(body["ZipFile"].as_str(), Some(zip.as_str()));
+    assert_uploaded(&client, &built.zip);
 }
 
 /// A package rewritten between the plan and the apply stops the apply before its first step.

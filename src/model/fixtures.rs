@@ -25,3 +25,22 @@ pub fn function(name: &str) -> Function {
         tags: tags(),
     }
 }
+
+/// A plan of stack `s` (us-east-1, account 123456789012, `stack.toml`) made of `steps`, with
+/// the live ids `ids`.
+pub fn plan(steps: Vec<crate::plan::Step>, ids: crate::live::Ids) -> crate::plan::Plan {
+    crate::plan::Plan {
+        format: crate::plan::PLAN_FORMAT,
+        stack: "s".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+        file: "stack.toml".into(),
+        summary: crate::plan::summarize(&steps),
+        steps,
+        conflicts: Vec::new(),
+        ids,
+        stage: None,
+        endpoint: None,
+        profile: None,
+    }
+}

@@ -129,20 +129,7 @@ mod tests {
             sha256: "x".into(),
         };
         super::super::attach(&mut steps, &[], &BTreeMap::from([("s-a".into(), package)]));
-        Plan {
-            format: PLAN_FORMAT,
-            stack: "s".into(),
-            region: "us-east-1".into(),
-            account: "123456789012".into(),
-            file: "stack.toml".into(),
-            summary: crate::plan::summarize(&steps),
-            steps,
-            conflicts: Vec::new(),
-            ids: Default::default(),
-            stage: None,
-            endpoint: None,
-            profile: None,
-        }
+        crate::model::fixtures::plan(steps, Default::default())
     }
 
     /// The checkout moved between `plan --out` and `apply`: the same steps, the same package

@@ -34,6 +34,19 @@ fn streams_stack(emu: &Emulator, prefix: &str) -> (Stack, String, String) {
     (s, table, stream)
 }
 
+/// Creates Kinesis stream `name` (one shard); the client, for what the test does with it next.
+async fn create_stream(emu: &Emulator, name: &str) -> aws_sdk_kinesis::Client {
+    let kinesis = emu.kinesis().await;
+    kinesis
+        .create_stream()
+        .stream_name(name)
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    kinesis
+}
+
 /// The function's mappings, read with the SDK: (source ARN, starting position, batch size).
 async fn mappings(emu: &Emulator, function: &str) -> Vec<(String, String, i32)> {
     event_source_mappings(emu, function)
@@ -107,14 +120,7 @@ async fn dynamodb_and_kinesis_streams_from_missing_sources_to_destroy_on_minista
         .send()
         .await
         .unwrap();
-    let kinesis = emu.kinesis().await;
-    kinesis
-        .create_stream()
-        .stream_name(&stream)
-        .shard_count(1)
-        .send()
-        .await
-        .unwrap();
+    let kinesis = create_stream(&emu, &stream).await;
     let plan = s.run(&["plan"]);
     assert_eq!(plan.code(), 1, "{}", plan.all());
     assert!(
@@ -341,14 +347,7 @@ async fn a_lost_stream_mapping_response_makes_one_mapping_on_ministack() {
     let cut = text.find("# A function on a clock").unwrap();
     let resume = text.find(STREAMS_SECTION).unwrap();
     s.write_file(&format!("{}{}", &text[..cut], &text[resume..]));
-    let kinesis = emu.kinesis().await;
-    kinesis
-        .create_stream()
-        .stream_name(&stream)
-        .shard_count(1)
-        .send()
-        .await
-        .unwrap();
+    let kinesis = create_stream(&emu, &stream).await;
     // Only the Kinesis function: the table's would need one too.
     let text = s.read_file();
     let cut = text.find("[functions.changes]").unwrap();
